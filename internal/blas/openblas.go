@@ -1,0 +1,24 @@
+//go:build openblas && cgo
+
+package blas
+
+// #cgo LDFLAGS: -lopenblas
+// #include <stdlib.h>
+// void openblas_set_num_threads(int num_threads);
+// char* openblas_get_config(void);
+import "C"
+
+import (
+	"strings"
+
+	"gonum.org/v1/netlib/blas/netlib"
+	G "gorgonia.org/gorgonia"
+)
+
+func init() {
+	impl = netlib.Implementation{}
+	cfg := strings.TrimSpace(C.GoString(C.openblas_get_config()))
+	name = "OpenBLAS (cgo): " + cfg
+	setThreads = func(n int) { C.openblas_set_num_threads(C.int(n)) }
+	G.Use(netlib.Implementation{})
+}

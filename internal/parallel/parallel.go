@@ -1,0 +1,58 @@
+// Package parallel runs loops on gantrain's worker threads.
+//
+// The number of threads is set once (train.threads); For splits [0, n) into
+// contiguous chunks whose boundaries depend only on n and the thread count,
+// never on scheduling, so results stay bit-for-bit reproducible.
+package parallel
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+var threads atomic.Int64
+
+func init() { threads.Store(int64(runtime.NumCPU())) }
+
+// SetThreads sets the worker count (n < 1 means all cores).
+func SetThreads(n int) {
+	if n < 1 {
+		n = runtime.NumCPU()
+	}
+	threads.Store(int64(n))
+}
+
+// Threads returns the worker count.
+func Threads() int { return int(threads.Load()) }
+
+// For calls fn on disjoint contiguous chunks [lo, hi) covering [0, n), using
+// up to Threads() goroutines. minChunk is the smallest amount of work worth a
+// goroutine; with n <= minChunk, fn runs on the calling goroutine.
+func For(n, minChunk int, fn func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	t := Threads()
+	if minChunk < 1 {
+		minChunk = 1
+	}
+	if maxT := (n + minChunk - 1) / minChunk; t > maxT {
+		t = maxT
+	}
+	if t <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(t - 1)
+	for i := 1; i < t; i++ {
+		lo, hi := i*n/t, (i+1)*n/t
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	fn(0, n/t)
+	wg.Wait()
+}
