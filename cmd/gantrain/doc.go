@@ -1,0 +1,27 @@
+/*
+Gantrain trains generative adversarial networks on the CPU, without Python,
+a GPU or a notebook, and lets you look at what they learned.
+
+Usage:
+
+	gantrain train --config configs/dcgan.yaml [--set key=value]... [--resume RUN] [--force]
+	gantrain sample (--run RUN | --checkpoint DIR) [--n 64] [--seed 1] --out grid.png
+	gantrain version
+
+Configuration is YAML (configs/*.yaml). Every key can be overridden with a
+repeatable --set key=value (--set train.steps=200) or from the environment
+(GANTRAIN_TRAIN_STEPS=200); --set wins over the environment, which wins over
+the file, which wins over the built-in defaults (the DCGAN reference
+hyper-parameters). Unknown keys, wrong types and invalid values are errors
+naming the key.
+
+A run directory holds config.yaml (the resolved configuration),
+metrics.jsonl (one JSON object per logged step), samples/step-NNNNNN.png
+(8×8 grids of fixed noise) and checkpoints/step-NNNNNN/ (model.safetensors with
+PyTorch names and layouts, optim.safetensors, state.json).
+
+Exit status: 0 on success, 1 on failure, 2 for a usage or configuration
+error, 130 or 143 when training was interrupted by SIGINT or SIGTERM (after
+writing a checkpoint).
+*/
+package main

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// usageError marks errors in flags, arguments or configuration: exit 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// interruptedError reports a run stopped by a signal, after its checkpoint.
+type interruptedError struct{ sig os.Signal }
+
+func (e interruptedError) Error() string { return "interrupted by " + e.sig.String() }
+
+// streams are where a command writes: data to Out, messages to ErrOut.
+type streams struct {
+	Out, ErrOut io.Writer
+	// IsTerminal reports whether ErrOut is a terminal (progress bars).
+	IsTerminal bool
+}
+
+func newRootCmd(s *streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "gantrain",
+		Short: "Train generative adversarial networks on the CPU",
+		Long: `gantrain trains GANs (DCGAN and more) on MNIST-like data on the CPU and
+writes sample grids, metrics and PyTorch-compatible checkpoints.
+
+  gantrain train --config configs/dcgan.yaml       train the default model
+  gantrain sample --run runs/<dir> --out g.png     draw samples from a run`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(s.Out)
+	root.SetErr(s.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newTrainCmd(s), newSampleCmd(s), newVersionCmd(s))
+	return root
+}
+
+// run executes the command line and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	s := &streams{Out: stdout, ErrOut: stderr, IsTerminal: isTerminal(stderr)}
+	ctx, stop := signalContext()
+	defer stop()
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return exitCode(err, stderr)
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ie interruptedError
+	if errors.As(err, &ie) {
+		if ie.sig == syscall.SIGTERM {
+			return 143
+		}
+		return 130
+	}
+	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
+	fmt.Fprintf(stderr, "gantrain: %s\n", msg)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		return 2
+	}
+	return 1
+}
+
+// isCobraUsage recognises cobra's own argument errors.
+func isCobraUsage(err error) bool {
+	m := err.Error()
+	return strings.HasPrefix(m, "unknown command") || strings.HasPrefix(m, "unknown flag") ||
+		strings.HasPrefix(m, "unknown shorthand flag") || strings.Contains(m, "accepts ") ||
+		strings.HasPrefix(m, "required flag")
+}
+
+// signalContext cancels its context at the first SIGINT or SIGTERM, so
+// training can finish its step and checkpoint; a second signal exits at once.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			cancel(interruptedError{sig})
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-ch:
+			fmt.Fprintln(os.Stderr, "\ngantrain: second signal, exiting without a checkpoint")
+			if sig == syscall.SIGTERM {
+				os.Exit(143)
+			}
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gantrain/gantrain/internal/checkpoint"
+	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/mnist"
+	"github.com/gantrain/gantrain/internal/train"
+	"github.com/spf13/cobra"
+)
+
+type trainOptions struct {
+	*streams
+	ConfigPath string
+	Sets       []string
+	Resume     string
+	Force      bool
+	Env        []string
+}
+
+func newTrainCmd(s *streams) *cobra.Command {
+	o := &trainOptions{streams: s}
+	cmd := &cobra.Command{
+		Use:   "train [--config FILE] [--set key=value]... [--resume RUN]",
+		Short: "Train a GAN",
+		Long: `Train a GAN from a YAML configuration.
+
+The run directory (output.dir, default runs/<model>-<time>) receives
+config.yaml, metrics.jsonl, samples/step-NNNNNN.png and
+checkpoints/step-NNNNNN/. Progress goes to stderr; the run directory is
+printed on stdout at the end.
+
+--set key=value overrides any key (repeatable), as does the environment
+(GANTRAIN_TRAIN_STEPS=200 sets train.steps). --resume RUN continues a run
+from its newest checkpoint with the run's saved config (plus --set).
+
+Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a checkpoint
+and exits with status 130 or 143; a second Ctrl-C exits at once.`,
+		Example: `  gantrain train --config configs/dcgan.yaml
+  gantrain train --config configs/dcgan.yaml --set train.steps=30 --set output.dir=runs/smoke
+  gantrain train --resume runs/smoke --set train.steps=60`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Env = os.Environ()
+			return runTrain(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.ConfigPath, "config", "c", "", "YAML configuration file (default: built-in DCGAN defaults)")
+	f.StringArrayVar(&o.Sets, "set", nil, "override a configuration key: --set train.steps=200 (repeatable)")
+	f.StringVar(&o.Resume, "resume", "", "continue the run in this directory from its newest checkpoint")
+	f.BoolVar(&o.Force, "force", false, "start a new run in an output.dir that already holds one, deleting it")
+	return cmd
+}
+
+func runTrain(ctx context.Context, o *trainOptions) error {
+	src := configSources{File: o.ConfigPath, Env: o.Env, Sets: o.Sets}
+	var ckpt *checkpoint.Checkpoint
+	runDir := ""
+	if o.Resume != "" {
+		if o.ConfigPath != "" {
+			return usagef("--resume uses the run's own config.yaml; leave out --config (override keys with --set)")
+		}
+		if o.Force {
+			return usagef("--resume and --force contradict each other")
+		}
+		runDir = o.Resume
+		src.File = filepath.Join(runDir, "config.yaml")
+		if _, err := os.Stat(src.File); err != nil {
+			return usagef("--resume %s: not a run directory (no config.yaml)", runDir)
+		}
+	}
+	cfg, err := loadConfig(src)
+	if err != nil {
+		return err
+	}
+	if o.Resume != "" {
+		dir, err := checkpoint.Latest(runDir)
+		if err != nil {
+			return err
+		}
+		if ckpt, err = checkpoint.Read(dir); err != nil {
+			return err
+		}
+		if ckpt.State.Model != cfg.Model {
+			return usagef("--resume %s: the checkpoint is for model %s, the config says %s", runDir, ckpt.State.Model, cfg.Model)
+		}
+		cfg.Output.Dir = runDir
+	} else {
+		runDir = cfg.Output.Dir
+		if runDir == "" {
+			runDir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Model, time.Now().Format("20060102-150405")))
+			cfg.Output.Dir = runDir
+		}
+		if err := prepareRunDir(runDir, o.Force); err != nil {
+			return err
+		}
+	}
+
+	ds, err := loadData(cfg)
+	if err != nil {
+		return err
+	}
+	if ds.N < cfg.Train.BatchSize {
+		return usagef("train.batch_size: %d is larger than the %d images of %s", cfg.Train.BatchSize, ds.N, ds.Dir)
+	}
+	fmt.Fprintf(o.ErrOut, "gantrain: training %s on %s (%d images) into %s\n", cfg.Model, ds.Dir, ds.N, runDir)
+	if ckpt != nil {
+		fmt.Fprintf(o.ErrOut, "gantrain: resuming from %s (step %d)\n", ckpt.Dir, ckpt.State.Step)
+	}
+	res, err := train.Run(ctx, train.Options{
+		Config: cfg, RunDir: runDir, Data: ds, Resume: ckpt,
+		ErrOut: o.ErrOut, Bar: o.IsTerminal, Version: version(),
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "gantrain: %d steps (epoch %d) in %s, %.0f real images/s; checkpoint %s\n",
+		res.Step, res.Epoch, res.Elapsed.Round(time.Second), res.ImgsPerSec, res.Checkpoint)
+	fmt.Fprintln(o.Out, runDir)
+	if res.Interrupted {
+		fmt.Fprintf(o.ErrOut, "gantrain: interrupted; continue with: gantrain train --resume %s\n", runDir)
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// prepareRunDir refuses to start a new run over an existing one unless
+// forced, in which case the old run's files are removed.
+func prepareRunDir(dir string, force bool) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return os.MkdirAll(dir, 0o755)
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return usagef("output.dir %s exists and is not a directory", dir)
+	}
+	held := false
+	for _, name := range []string{"config.yaml", "metrics.jsonl", "checkpoints", "samples"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			held = true
+		}
+	}
+	if !held {
+		return nil
+	}
+	if !force {
+		return usagef("output.dir %s already holds a run; continue it with --resume %s, or start over with --force", dir, dir)
+	}
+	for _, name := range []string{"config.yaml", "metrics.jsonl", "checkpoints", "samples"} {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadData reads the training split of the configured data set.
+func loadData(cfg config.Config) (*mnist.Dataset, error) {
+	dir := cfg.Data.Path
+	if cfg.Data.Name == "mnist" && dir == "" {
+		var err error
+		if dir, err = mnist.DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	return mnist.Load(dir, "train")
+}

@@ -1,0 +1,162 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+)
+
+// Set assigns value to the dotted key of c with strict typing: integers
+// only where an integer is wanted (a float with a fraction or a string is
+// an error), numbers where a number is wanted, strings where a string is.
+// value is what a YAML parser produced (int, float64, string, bool, []any).
+func (c *Config) Set(key string, value any) error {
+	f, err := field(reflect.ValueOf(c).Elem(), key)
+	if err != nil {
+		return err
+	}
+	if err := assign(f, value); err != nil {
+		return FieldError{Key: key, Msg: err.Error()}
+	}
+	return nil
+}
+
+// field finds the struct field of a dotted key.
+func field(v reflect.Value, key string) (reflect.Value, error) {
+	parts := strings.Split(key, ".")
+	for i, part := range parts {
+		if v.Kind() != reflect.Struct {
+			return reflect.Value{}, FieldError{Key: key, Msg: "unknown key"}
+		}
+		found := false
+		t := v.Type()
+		for j := 0; j < t.NumField(); j++ {
+			if t.Field(j).Tag.Get("mapstructure") == part {
+				v = v.Field(j)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return reflect.Value{}, FieldError{Key: key, Msg: "unknown key"}
+		}
+		if i < len(parts)-1 && v.Kind() != reflect.Struct {
+			return reflect.Value{}, FieldError{Key: key, Msg: "unknown key"}
+		}
+	}
+	if v.Kind() == reflect.Struct {
+		return reflect.Value{}, FieldError{Key: key, Msg: "is a section, not a value"}
+	}
+	return v, nil
+}
+
+func describe(v any) string {
+	switch x := v.(type) {
+	case string:
+		return fmt.Sprintf("%q (a string)", x)
+	case nil:
+		return "nothing"
+	case map[string]any, map[any]any:
+		return "a section"
+	case []any:
+		return "a list"
+	}
+	return fmt.Sprintf("%v (%T)", v, v)
+}
+
+func assign(f reflect.Value, value any) error {
+	switch f.Kind() {
+	case reflect.String:
+		s, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("want a string, got %s", describe(value))
+		}
+		f.SetString(s)
+	case reflect.Int:
+		n, err := toInt(value)
+		if err != nil {
+			return err
+		}
+		if n < math.MinInt32 || n > math.MaxInt32 {
+			return fmt.Errorf("%d is out of range", n)
+		}
+		f.SetInt(n)
+	case reflect.Uint64:
+		n, err := toInt(value)
+		if err != nil {
+			return err
+		}
+		if n < 0 {
+			return fmt.Errorf("want a non-negative integer, got %d", n)
+		}
+		f.SetUint(uint64(n))
+	case reflect.Float64:
+		x, err := toFloat(value)
+		if err != nil {
+			return err
+		}
+		f.SetFloat(x)
+	case reflect.Slice:
+		var list []any
+		switch x := value.(type) {
+		case []any:
+			list = x
+		case []float64:
+			for _, e := range x {
+				list = append(list, e)
+			}
+		default:
+			return fmt.Errorf("want a list of numbers like [0.5, 0.999], got %s", describe(value))
+		}
+		out := make([]float64, len(list))
+		for i, e := range list {
+			x, err := toFloat(e)
+			if err != nil {
+				return fmt.Errorf("item %d: %v", i+1, err)
+			}
+			out[i] = x
+		}
+		f.Set(reflect.ValueOf(out))
+	default:
+		return fmt.Errorf("unsupported field kind %s", f.Kind())
+	}
+	return nil
+}
+
+func toInt(v any) (int64, error) {
+	switch x := v.(type) {
+	case int:
+		return int64(x), nil
+	case int64:
+		return x, nil
+	case uint64:
+		if x > math.MaxInt64 {
+			return 0, fmt.Errorf("%d is out of range", x)
+		}
+		return int64(x), nil
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return int64(x), nil
+		}
+		return 0, fmt.Errorf("want an integer, got %v", x)
+	}
+	return 0, fmt.Errorf("want an integer, got %s", describe(v))
+}
+
+func toFloat(v any) (float64, error) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	case uint64:
+		return float64(x), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return 0, fmt.Errorf("want a finite number, got %v", x)
+		}
+		return x, nil
+	}
+	return 0, fmt.Errorf("want a number, got %s", describe(v))
+}

@@ -1,0 +1,366 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gantrain/gantrain/internal/checkpoint"
+	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/fsutil"
+	"github.com/gantrain/gantrain/internal/gen"
+	"github.com/gantrain/gantrain/internal/imgio"
+	"github.com/gantrain/gantrain/internal/mnist"
+	"github.com/gantrain/gantrain/internal/models"
+	"github.com/gantrain/gantrain/internal/nn"
+	"github.com/gantrain/gantrain/internal/parallel"
+	"github.com/gantrain/gantrain/internal/rng"
+	"github.com/schollz/progressbar/v3"
+	"go.yaml.in/yaml/v3"
+)
+
+// Options configure a training run.
+type Options struct {
+	Config config.Config // validated
+	RunDir string
+	Data   *mnist.Dataset
+	// Resume, when set, continues from this checkpoint.
+	Resume *checkpoint.Checkpoint
+	// ErrOut receives progress and messages.
+	ErrOut io.Writer
+	// Bar draws a progress bar (ErrOut is a terminal); otherwise plain lines.
+	Bar     bool
+	Version string
+}
+
+// Result summarises a finished (or interrupted) run.
+type Result struct {
+	Step, Epoch int
+	Checkpoint  string // directory of the last checkpoint written
+	Interrupted bool
+	Elapsed     time.Duration
+	ImgsPerSec  float64
+}
+
+// Metrics is one line of metrics.jsonl.
+type Metrics struct {
+	Step       int      `json:"step"`
+	Epoch      float64  `json:"epoch"`
+	LossD      float64  `json:"loss_d"`
+	LossG      float64  `json:"loss_g"`
+	DReal      float64  `json:"d_real"`
+	DFake      float64  `json:"d_fake"`
+	EarthMover *float64 `json:"em,omitempty"`
+	ImgsPerSec float64  `json:"imgs_per_s"`
+	ElapsedS   float64  `json:"elapsed_s"`
+}
+
+// TotalSteps is the number of generator updates a config asks for.
+func TotalSteps(cfg config.Config, batchesPerEpoch int) int {
+	if cfg.Train.Steps > 0 {
+		return cfg.Train.Steps
+	}
+	return max(1, cfg.Train.Epochs*batchesPerEpoch/cfg.Train.NCritic)
+}
+
+// Run trains until the configured number of steps, or until ctx is
+// cancelled (then it finishes the step, writes a checkpoint and returns
+// with Interrupted set).
+func Run(ctx context.Context, o Options) (*Result, error) {
+	cfg := o.Config
+	parallel.SetThreads(cfg.Train.Threads)
+	if err := os.MkdirAll(filepath.Join(o.RunDir, "samples"), 0o755); err != nil {
+		return nil, err
+	}
+	if err := writeConfig(filepath.Join(o.RunDir, "config.yaml"), cfg); err != nil {
+		return nil, err
+	}
+
+	model, err := models.New(cfg.Model, cfg.LatentDim, rng.New(cfg.Seed, gen.WeightsStream))
+	if err != nil {
+		return nil, err
+	}
+	if model.Conditional && o.Data.NumClasses() > model.Classes {
+		return nil, fmt.Errorf("data: %s has labels up to %d, but %s has %d classes", o.Data.Dir, o.Data.NumClasses()-1, model.Name, model.Classes)
+	}
+	if o.Data.Rows != model.H || o.Data.Cols != model.W {
+		return nil, fmt.Errorf("data: %s holds %dx%d images; %s needs %dx%d", o.Data.Dir, o.Data.Rows, o.Data.Cols, model.Name, model.H, model.W)
+	}
+	batcher, err := mnist.NewBatcher(o.Data, cfg.Train.BatchSize, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	noise := rng.New(cfg.Seed, gen.TrainStream)
+	t, err := NewTrainer(cfg, model, noise)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+
+	step := 0
+	if o.Resume != nil {
+		if step, err = restore(o.Resume, t, batcher); err != nil {
+			return nil, err
+		}
+		if err := truncateMetrics(filepath.Join(o.RunDir, "metrics.jsonl"), step); err != nil {
+			return nil, err
+		}
+	}
+	total := TotalSteps(cfg, batcher.BatchesPerEpoch())
+
+	sampler, err := gen.NewSampler(model, 64)
+	if err != nil {
+		return nil, err
+	}
+	defer sampler.Close()
+	fixedZ, fixedY, nrow := gen.FixedGrid(model, cfg.Seed)
+
+	mf, err := os.OpenFile(filepath.Join(o.RunDir, "metrics.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer mf.Close()
+
+	saveCkpt := func() (string, error) {
+		if err := Finite(model.Params()); err != nil {
+			return "", fmt.Errorf("step %d: not saving a checkpoint: %v", step, err)
+		}
+		bs := batcher.State()
+		nb, _ := noise.MarshalBinary()
+		dir, err := checkpoint.Save(o.RunDir, checkpoint.State{
+			Step: step, Epoch: batcher.Epoch(), Version: o.Version, Threads: parallel.Threads(),
+			Config: cfg, Batcher: &bs, RNG: map[string][]byte{"noise": nb},
+		}, model, []checkpoint.Optim{
+			{Net: "g", O: t.OptG, Params: model.G.Params()},
+			{Net: "d", O: t.OptD, Params: model.D.Params()},
+		})
+		if err != nil {
+			return "", err
+		}
+		return dir, checkpoint.Prune(o.RunDir, cfg.Output.Keep)
+	}
+	writeSamples := func() error {
+		imgs, err := sampler.Generate(fixedZ, fixedY)
+		if err != nil {
+			return err
+		}
+		return imgio.WriteGrid(filepath.Join(o.RunDir, "samples", fmt.Sprintf("step-%06d.png", step)),
+			imgs, len(imgs)/(model.C*model.H*model.W), model.H, model.W*model.C, nrow)
+	}
+
+	p := newProgress(o.ErrOut, o.Bar, total, step)
+	res := &Result{}
+	start := time.Now()
+	winStart, winImgs := start, 0
+	realLabels := make([]int, cfg.Train.BatchSize)
+	lastCkpt := ""
+	startStep := step
+	for step < total {
+		for k := 0; k < cfg.Train.NCritic; k++ {
+			if _, err := batcher.Next(t.Real, realLabels); err != nil {
+				return nil, err
+			}
+			if t.RealLabels != nil {
+				for i, l := range realLabels {
+					t.RealLabels[i] = float32(l)
+				}
+			}
+			if err := t.DStep(); err != nil {
+				return nil, nanHint(step+1, err, lastCkpt, "optim.d.lr")
+			}
+			winImgs += cfg.Train.BatchSize
+		}
+		if err := t.GStep(); err != nil {
+			return nil, nanHint(step+1, err, lastCkpt, "optim.g.lr")
+		}
+		step++
+		l := t.Last()
+		if math.IsNaN(l.LossD) || math.IsInf(l.LossD, 0) || math.IsNaN(l.LossG) || math.IsInf(l.LossG, 0) {
+			return nil, nanHint(step, fmt.Errorf("loss_d %v, loss_g %v", l.LossD, l.LossG), lastCkpt, "optim.d.lr / optim.g.lr")
+		}
+		epoch := float64(batcher.Epoch()) + float64(batcher.Pos())/float64(batcher.BatchesPerEpoch())
+		if step%cfg.Train.LogEvery == 0 || step == total {
+			now := time.Now()
+			ips := float64(winImgs) / now.Sub(winStart).Seconds()
+			winStart, winImgs = now, 0
+			m := Metrics{Step: step, Epoch: round(epoch, 4), LossD: l.LossD, LossG: l.LossG, DReal: l.DReal, DFake: l.DFake,
+				ImgsPerSec: round(ips, 1), ElapsedS: round(now.Sub(start).Seconds(), 3)}
+			if model.Loss == models.Wasserstein {
+				em := l.EarthMover
+				m.EarthMover = &em
+			}
+			line, _ := json.Marshal(m)
+			if _, err := mf.Write(append(line, '\n')); err != nil {
+				return nil, fmt.Errorf("writing metrics.jsonl: %w", err)
+			}
+			p.update(step, epoch, cfg.Train.Epochs, l, ips, model.Loss)
+		}
+		if cfg.Output.SampleEvery > 0 && step%cfg.Output.SampleEvery == 0 {
+			if err := writeSamples(); err != nil {
+				return nil, err
+			}
+		}
+		if cfg.Output.CheckpointEvery > 0 && step%cfg.Output.CheckpointEvery == 0 {
+			if lastCkpt, err = saveCkpt(); err != nil {
+				return nil, err
+			}
+		}
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			break
+		}
+	}
+	p.finish()
+	if cfg.Output.SampleEvery == 0 || step%cfg.Output.SampleEvery != 0 {
+		if err := writeSamples(); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Output.CheckpointEvery == 0 || step%cfg.Output.CheckpointEvery != 0 || lastCkpt == "" {
+		if lastCkpt, err = saveCkpt(); err != nil {
+			return nil, err
+		}
+	}
+	res.Step, res.Epoch, res.Checkpoint = step, batcher.Epoch(), lastCkpt
+	res.Elapsed = time.Since(start)
+	res.ImgsPerSec = float64((step-startStep)*cfg.Train.NCritic*cfg.Train.BatchSize) / res.Elapsed.Seconds()
+	return res, nil
+}
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}
+
+func nanHint(step int, err error, lastCkpt, key string) error {
+	msg := fmt.Sprintf("step %d: %v", step, err)
+	if lastCkpt != "" {
+		msg += fmt.Sprintf("; the last good checkpoint is %s", lastCkpt)
+	}
+	return fmt.Errorf("%s; if values became NaN or infinite, try a lower learning rate (%s)", msg, key)
+}
+
+// restore loads a checkpoint into the trainer and batcher and returns its step.
+func restore(c *checkpoint.Checkpoint, t *Trainer, b *mnist.Batcher) (int, error) {
+	if err := c.LoadModel(t.Model); err != nil {
+		return 0, err
+	}
+	if c.HasOptim() {
+		if err := c.LoadOptim(checkpoint.Optim{Net: "g", O: t.OptG, Params: t.Model.G.Params()}); err != nil {
+			return 0, err
+		}
+		if err := c.LoadOptim(checkpoint.Optim{Net: "d", O: t.OptD, Params: t.Model.D.Params()}); err != nil {
+			return 0, err
+		}
+	}
+	if c.State.Batcher != nil {
+		if err := b.Restore(*c.State.Batcher); err != nil {
+			return 0, fmt.Errorf("checkpoint %s: %w", c.Dir, err)
+		}
+	}
+	if nb, ok := c.State.RNG["noise"]; ok {
+		if err := t.Noise.UnmarshalBinary(nb); err != nil {
+			return 0, fmt.Errorf("checkpoint %s: %w", c.Dir, err)
+		}
+	}
+	return c.State.Step, nil
+}
+
+// truncateMetrics drops the lines of metrics.jsonl past step (written
+// after the checkpoint a run resumes from).
+func truncateMetrics(path string, step int) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var keep []byte
+	for len(b) > 0 {
+		line := b
+		rest := []byte(nil)
+		for i, c := range b {
+			if c == '\n' {
+				line, rest = b[:i+1], b[i+1:]
+				break
+			}
+		}
+		b = rest
+		var m struct {
+			Step int `json:"step"`
+		}
+		if json.Unmarshal(line, &m) == nil && m.Step <= step {
+			keep = append(keep, line...)
+		}
+	}
+	return fsutil.WriteBytes(path, keep, 0o644)
+}
+
+func writeConfig(path string, cfg config.Config) error {
+	b, err := yaml.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	hdr := []byte("# The resolved configuration of this run (defaults, file, --set and GANTRAIN_* merged).\n")
+	return fsutil.WriteBytes(path, append(hdr, b...), 0o644)
+}
+
+// progress shows training progress on stderr: a bar on a terminal, a plain
+// line now and then otherwise.
+type progress struct {
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	total int
+	every int
+	last  time.Time
+}
+
+func newProgress(w io.Writer, bar bool, total, start int) *progress {
+	p := &progress{w: w, total: total, every: max(1, total/50)}
+	if bar {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetWidth(20),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionSetRenderBlankState(true),
+		)
+		_ = p.bar.Set(start)
+	}
+	return p
+}
+
+func (p *progress) update(step int, epoch float64, epochs int, l Losses, ips float64, loss models.Loss) {
+	desc := fmt.Sprintf("epoch %.2f step %d/%d  loss_d %.3f loss_g %.3f  D(x) %.3f D(G(z)) %.3f  %.0f img/s",
+		epoch, step, p.total, l.LossD, l.LossG, l.DReal, l.DFake, ips)
+	if loss == models.Wasserstein {
+		desc = fmt.Sprintf("epoch %.2f step %d/%d  loss_d %.4f loss_g %.4f  EM %.4f  %.0f img/s",
+			epoch, step, p.total, l.LossD, l.LossG, l.EarthMover, ips)
+	}
+	if p.bar != nil {
+		p.bar.Describe(desc)
+		_ = p.bar.Set(step)
+		return
+	}
+	if step%p.every == 0 || step == p.total {
+		fmt.Fprintln(p.w, desc)
+	}
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		fmt.Fprintln(p.w)
+	}
+}
+
+var _ = nn.Param{}

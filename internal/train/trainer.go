@@ -1,0 +1,222 @@
+// Package train runs GAN training: the graphs and optimisers of one step
+// (Trainer) and the loop around it with logging, samples and checkpoints
+// (Run).
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/losses"
+	"github.com/gantrain/gantrain/internal/models"
+	"github.com/gantrain/gantrain/internal/nn"
+	"github.com/gantrain/gantrain/internal/optim"
+	"github.com/gantrain/gantrain/internal/rng"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Trainer owns the two training graphs of a model:
+//
+//	D graph: z → G (no gradient) → fake;  D(real), D(fake) → loss_D → ∂/∂θ_D
+//	G graph: z → G → D (weights fixed) → loss_G → ∂/∂θ_G
+//
+// Both graphs read the same parameter tensors, so an optimiser step on one
+// is seen by the other. With n_critic = 1 (DCGAN, CGAN, GAN) the G step
+// reuses the z and fake labels of the D step, as PyTorch's DCGAN example
+// does with its one fake batch; its batch norms then skip the running
+// statistics update the D graph already made. With n_critic > 1 (WGAN)
+// every step draws fresh noise.
+type Trainer struct {
+	Model *models.GAN
+	Batch int
+
+	dm, gm     *nn.Machine
+	OptD, OptG optim.Optimizer
+	clip       float32 // WGAN weight clip, 0 for none
+
+	// Input buffers, filled before each run.
+	Real       []float32 // (C, B, H, W): the real batch
+	RealLabels []float32 // (B)
+	z          []float32 // (Z, B), shared by both graphs
+	fakeLabels []float32 // (B), shared by both graphs
+
+	// What the loss ops saw in the last runs.
+	dReal, dFake, gFake *losses.Stat
+
+	Noise  *rng.RNG
+	reuseZ bool
+	dSteps int // D steps since the last G step
+}
+
+// NewTrainer builds and compiles the graphs for batches of size b.
+func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG) (*Trainer, error) {
+	b := cfg.Train.BatchSize
+	t := &Trainer{Model: model, Batch: b, Noise: noise, reuseZ: cfg.Train.NCritic == 1}
+	if model.Loss == models.Wasserstein {
+		t.clip = float32(cfg.WGAN.Clip)
+	}
+	var err error
+	if t.OptD, err = optim.New(cfg.Optim.D); err != nil {
+		return nil, err
+	}
+	if t.OptG, err = optim.New(cfg.Optim.G); err != nil {
+		return nil, err
+	}
+	zT := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(model.Latent, b))
+	t.z = zT.Data().([]float32)
+	var yT *tensor.Dense
+	if model.Conditional {
+		yT = tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(b))
+		t.fakeLabels = yT.Data().([]float32)
+	}
+
+	// D graph.
+	gd := nn.NewGraph(true, model.D.Params()...)
+	z := gd.InputFrom("z", zT)
+	var yFake, yReal *G.Node
+	if model.Conditional {
+		yFake = gd.InputFrom("fake_labels", yT)
+		yReal, t.RealLabels = gd.Input("real_labels", b)
+	}
+	var x *G.Node
+	x, t.Real = gd.Input("real", model.C, b, model.H, model.W)
+	fake := model.G.Forward(gd, z, yFake)
+	outReal := model.D.Forward(gd, x, yReal)
+	outFake := model.D.Forward(gd, fake, yFake)
+	var lossReal, lossFake *G.Node
+	switch model.Loss {
+	case models.BCE:
+		lossReal, t.dReal = losses.BCE(gd, outReal, 1)
+		lossFake, t.dFake = losses.BCE(gd, outFake, 0)
+	case models.Wasserstein:
+		lossReal, t.dReal = losses.Mean(gd, outReal, -1)
+		lossFake, t.dFake = losses.Mean(gd, outFake, +1)
+	}
+	gd.Backward(losses.Sum(gd, lossReal, lossFake))
+	if t.dm, err = gd.Compile(); err != nil {
+		return nil, fmt.Errorf("train: D graph: %w", err)
+	}
+
+	// G graph.
+	gg := nn.NewGraph(true, model.G.Params()...)
+	if t.reuseZ {
+		gg.FreezeStats(model.G.BatchNorms()...)
+	}
+	z = gg.InputFrom("z", zT)
+	yFake = nil
+	if model.Conditional {
+		yFake = gg.InputFrom("fake_labels", yT)
+	}
+	outFake = model.D.Forward(gg, model.G.Forward(gg, z, yFake), yFake)
+	var lossG *G.Node
+	switch model.Loss {
+	case models.BCE:
+		lossG, t.gFake = losses.BCE(gg, outFake, 1) // non-saturating: −log D(G(z))
+	case models.Wasserstein:
+		lossG, t.gFake = losses.Mean(gg, outFake, -1)
+	}
+	gg.Backward(lossG)
+	if t.gm, err = gg.Compile(); err != nil {
+		return nil, fmt.Errorf("train: G graph: %w", err)
+	}
+	return t, nil
+}
+
+// Close releases the machines.
+func (t *Trainer) Close() {
+	t.dm.Close()
+	t.gm.Close()
+}
+
+func (t *Trainer) drawNoise() {
+	t.Noise.FillNormal(t.z, 0, 1)
+	for i := range t.fakeLabels {
+		t.fakeLabels[i] = float32(t.Noise.IntN(t.Model.Classes))
+	}
+}
+
+// DStep updates the discriminator (critic) once on the batch in Real (and
+// RealLabels) and fresh noise.
+func (t *Trainer) DStep() error {
+	t.drawNoise()
+	if err := t.dm.Run(); err != nil {
+		return fmt.Errorf("discriminator step: %w", err)
+	}
+	if err := step(t.OptD, t.dm); err != nil {
+		return fmt.Errorf("discriminator update: %w", err)
+	}
+	if t.clip > 0 {
+		for _, p := range t.Model.D.Params() {
+			d := p.Data()
+			for i, v := range d {
+				d[i] = min(max(v, -t.clip), t.clip)
+			}
+		}
+	}
+	t.dSteps++
+	return nil
+}
+
+// GStep updates the generator once.
+func (t *Trainer) GStep() error {
+	if !t.reuseZ || t.dSteps == 0 {
+		t.drawNoise()
+	}
+	t.dSteps = 0
+	if err := t.gm.Run(); err != nil {
+		return fmt.Errorf("generator step: %w", err)
+	}
+	if err := step(t.OptG, t.gm); err != nil {
+		return fmt.Errorf("generator update: %w", err)
+	}
+	return nil
+}
+
+func step(o optim.Optimizer, m *nn.Machine) error {
+	grads, err := m.Grads()
+	if err != nil {
+		return err
+	}
+	params := make([][]float32, len(grads))
+	for i, p := range m.Params() {
+		params[i] = p.Data()
+	}
+	return o.Step(params, grads)
+}
+
+// Losses are the values of the last D and G steps.
+type Losses struct {
+	LossD, LossG   float64
+	DReal, DFake   float64 // BCE: mean D(x) and D(G(z)); WGAN: mean critic values
+	EarthMover     float64 // WGAN: mean C(real) − mean C(fake)
+	LossDR, LossDF float64
+}
+
+// Last reports the values seen by the loss ops in the last steps.
+func (t *Trainer) Last() Losses {
+	l := Losses{
+		LossD:  t.dReal.Loss + t.dFake.Loss,
+		LossG:  t.gFake.Loss,
+		DReal:  t.dReal.Mean,
+		DFake:  t.dFake.Mean,
+		LossDR: t.dReal.Loss, LossDF: t.dFake.Loss,
+	}
+	if t.Model.Loss == models.Wasserstein {
+		l.EarthMover = t.dReal.Mean - t.dFake.Mean
+	}
+	return l
+}
+
+// Finite reports the first parameter holding a NaN or an infinity.
+func Finite(params []*nn.Param) error {
+	for _, p := range params {
+		for i, v := range p.Data() {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("%s[%d] is %v", p.Name, i, v)
+			}
+		}
+	}
+	return nil
+}
