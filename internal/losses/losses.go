@@ -15,15 +15,20 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// BCEWithLogits returns mean_i ℓ(x_i, t) with ℓ(x, t) = −t·log σ(x) −
-// (1−t)·log(1−σ(x)), computed in the stable form
-// ℓ = max(x, 0) − x·t + log(1 + e^−|x|), accumulated in float64.
-// Its gradient is (σ(x_i) − t)/n.
+// BCEElem returns the binary cross-entropy of one logit x against target t,
+// ℓ = −t·log σ(x) − (1−t)·log(1−σ(x)), and its derivative σ(x) − t. It uses
+// the stable form ℓ = max(x, 0) − x·t + log(1 + e^−|x|), exact for any x.
+func BCEElem(x, t float64) (loss, grad float64) {
+	return math.Max(x, 0) - x*t + math.Log1p(math.Exp(-math.Abs(x))), sigmoid(x) - t
+}
+
+// BCEWithLogits returns the mean of BCEElem over x for one target, and the
+// mean of σ(x) (what D(·) reports), accumulated in float64.
 func BCEWithLogits(x []float32, target float64) (loss float64, meanProb float64) {
 	for _, v := range x {
-		f := float64(v)
-		loss += math.Max(f, 0) - f*target + math.Log1p(math.Exp(-math.Abs(f)))
-		meanProb += sigmoid(f)
+		l, _ := BCEElem(float64(v), target)
+		loss += l
+		meanProb += sigmoid(float64(v))
 	}
 	n := float64(len(x))
 	return loss / n, meanProb / n
@@ -33,7 +38,8 @@ func BCEWithLogits(x []float32, target float64) (loss float64, meanProb float64)
 func BCEWithLogitsGrad(x []float32, target, g float64, dx []float32) {
 	n := float64(len(x))
 	for i, v := range x {
-		dx[i] = float32(g * (sigmoid(float64(v)) - target) / n)
+		_, d := BCEElem(float64(v), target)
+		dx[i] = float32(g * d / n)
 	}
 }
 

@@ -18,7 +18,6 @@ import (
 	"github.com/gantrain/gantrain/internal/imgio"
 	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/models"
-	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/parallel"
 	"github.com/gantrain/gantrain/internal/rng"
 	"github.com/schollz/progressbar/v3"
@@ -315,15 +314,17 @@ func writeConfig(path string, cfg config.Config) error {
 // progress shows training progress on stderr: a bar on a terminal, a plain
 // line now and then otherwise.
 type progress struct {
-	w     io.Writer
-	bar   *progressbar.ProgressBar
-	total int
-	every int
-	last  time.Time
+	w       io.Writer
+	bar     *progressbar.ProgressBar
+	total   int
+	every   int // plain mode: steps between lines
+	printed int // plain mode: last step printed
+	start   int
+	t0      time.Time
 }
 
 func newProgress(w io.Writer, bar bool, total, start int) *progress {
-	p := &progress{w: w, total: total, every: max(1, total/50)}
+	p := &progress{w: w, total: total, every: max(1, total/50), printed: start, start: start, t0: time.Now()}
 	if bar {
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
@@ -351,8 +352,10 @@ func (p *progress) update(step int, epoch float64, epochs int, l Losses, ips flo
 		_ = p.bar.Set(step)
 		return
 	}
-	if step%p.every == 0 || step == p.total {
-		fmt.Fprintln(p.w, desc)
+	if step-p.printed >= p.every || step == p.total {
+		p.printed = step
+		eta := time.Duration(float64(time.Since(p.t0)) / float64(step-p.start) * float64(p.total-step))
+		fmt.Fprintf(p.w, "%s  ETA %s\n", desc, eta.Round(time.Second))
 	}
 }
 
@@ -362,5 +365,3 @@ func (p *progress) finish() {
 		fmt.Fprintln(p.w)
 	}
 }
-
-var _ = nn.Param{}
