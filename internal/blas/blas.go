@@ -7,6 +7,7 @@
 package blas
 
 import (
+	"github.com/gantrain/gantrain/internal/parallel"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
@@ -14,9 +15,8 @@ import (
 
 // impl is the active engine; name describes it for `gantrain version`.
 var (
-	impl       blas.Float32 = gonum.Implementation{}
-	name                    = "gonum (pure Go)"
-	setThreads              = func(int) {}
+	impl blas.Float32 = gonum.Implementation{}
+	name              = "gonum (pure Go)"
 )
 
 func init() {
@@ -26,12 +26,17 @@ func init() {
 // Name reports the engine in use, e.g. "OpenBLAS 0.3.21 (cgo)".
 func Name() string { return name }
 
-// SetThreads sets the number of threads the engine may use (where it can be
-// told; gonum follows GOMAXPROCS).
-func SetThreads(n int) { setThreads(n) }
+// minSplit is the smallest share of C's rows or columns worth a thread.
+const minSplit = 32
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C with row-major matrices,
 // op(X) = Xᵀ when the matching trans flag is set. op(A) is m×k, op(B) k×n.
+//
+// The engine runs single-threaded; Sgemm splits C into blocks of rows (or
+// of columns, whichever dimension is larger) over parallel.Threads()
+// goroutines. The split depends only on the shape and the thread count, so
+// results are reproducible, and no BLAS thread pool spins beside gantrain's
+// own workers.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
@@ -43,5 +48,25 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if transB {
 		tb = blas.Trans
 	}
-	impl.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if m >= n {
+		parallel.For(m, minSplit, func(lo, hi int) {
+			var aa []float32
+			if transA {
+				aa = a[lo:]
+			} else {
+				aa = a[lo*lda:]
+			}
+			impl.Sgemm(ta, tb, hi-lo, n, k, alpha, aa, lda, b, ldb, beta, c[lo*ldc:], ldc)
+		})
+		return
+	}
+	parallel.For(n, minSplit, func(lo, hi int) {
+		var bb []float32
+		if transB {
+			bb = b[lo*ldb:]
+		} else {
+			bb = b[lo:]
+		}
+		impl.Sgemm(ta, tb, m, hi-lo, k, alpha, a, lda, bb, ldb, beta, c[lo:], ldc)
+	})
 }

@@ -19,6 +19,9 @@ func init() {
 	impl = netlib.Implementation{}
 	cfg := strings.TrimSpace(C.GoString(C.openblas_get_config()))
 	name = "OpenBLAS (cgo): " + cfg
-	setThreads = func(n int) { C.openblas_set_num_threads(C.int(n)) }
+	// One thread: Sgemm parallelises over blocks itself, and OpenBLAS's own
+	// pool would spin (sched_yield) between calls, stealing the cores from
+	// the elementwise work.
+	C.openblas_set_num_threads(1)
 	G.Use(netlib.Implementation{})
 }

@@ -101,12 +101,12 @@ func (s *Sampler) Generate(z []float32, labels []int) ([]float32, error) {
 		if err := s.m.Run(); err != nil {
 			return nil, fmt.Errorf("gen: generator: %w", err)
 		}
-		// The output is (C, batch, H, W); images are stored one after another.
+		// The output is (C, H, W, batch); images are stored one after another.
 		y := s.out.Value().Data().([]float32)
-		hw := s.model.H * s.model.W
 		for i := 0; i < k; i++ {
-			for c := 0; c < s.model.C; c++ {
-				copy(out[(lo+i)*pix+c*hw:(lo+i)*pix+(c+1)*hw], y[(c*s.batch+i)*hw:(c*s.batch+i+1)*hw])
+			img := out[(lo+i)*pix : (lo+i+1)*pix]
+			for j := range img {
+				img[j] = y[j*s.batch+i]
 			}
 		}
 	}

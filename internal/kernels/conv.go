@@ -1,22 +1,27 @@
 // Package kernels holds the float32 arithmetic behind gantrain's layers:
 // convolutions, transposed convolutions, batch normalisation, activations.
 //
-// Layout: activations are channel-major, (C, B, H, W) — "CBHW" — so that a
-// whole batch is one matrix of C rows for the GEMMs and every channel is one
-// contiguous block for batch normalisation. Weights keep PyTorch's layouts
-// (Conv2d (out, in, kh, kw), ConvTranspose2d (in, out, kh, kw)). The kernels
-// know nothing of gorgonia; internal/nn wraps them as graph ops.
+// Layout: activations are (C, H, W, B) — channel first, batch last. A whole
+// batch is one matrix of C rows for the GEMMs; every channel is one
+// contiguous block for batch normalisation; a flattened feature vector
+// (C·H·W, B) is the same memory, so fully connected layers need no
+// reshuffling; and im2col moves whole batch vectors of B values at a time.
+// Weights keep PyTorch's layouts (Conv2d (out, in, kh, kw),
+// ConvTranspose2d (in, out, kh, kw)). The kernels know nothing of gorgonia;
+// internal/nn wraps them as graph ops.
 package kernels
 
 import (
 	"fmt"
 
+	"gonum.org/v1/gonum/blas/gonum"
+
 	"github.com/gantrain/gantrain/internal/blas"
 	"github.com/gantrain/gantrain/internal/parallel"
 )
 
-// Geom describes a convolution from an image grid (C, B, H, W) to an output
-// grid (·, B, OH, OW) with a KH×KW kernel, stride S and zero padding P. A
+// Geom describes a convolution from an image grid (C, H, W, B) to an output
+// grid (·, OH, OW, B) with a KH×KW kernel, stride S and zero padding P. A
 // transposed convolution runs the same geometry backwards (from OH×OW to H×W).
 type Geom struct {
 	C, B, H, W int
@@ -43,35 +48,63 @@ func NewGeom(c, b, h, w, kh, kw, s, p int) (Geom, error) {
 // Rows is the number of rows of the column matrix: C·KH·KW.
 func (g Geom) Rows() int { return g.C * g.KH * g.KW }
 
-// Cols is the number of columns of the column matrix: B·OH·OW.
+// Cols is the number of columns of the column matrix: OH·OW·B.
 func (g Geom) Cols() int { return g.B * g.OH * g.OW }
 
-// Im2Col writes cols (Rows × Cols), cols[(c,i,j)][(b,oy,ox)] =
-// x[c][b][oy·S−P+i][ox·S−P+j], zero outside the image.
+// span returns the range [lo, hi) of output positions o whose input
+// position o·S − P + k falls inside [0, n).
+func span(n, outN, s, p, k int) (lo, hi int) {
+	// o·s ≥ p − k  ⇔  o ≥ ⌈(p − k)/s⌉
+	if d := p - k; d > 0 {
+		lo = (d + s - 1) / s
+	}
+	// o·s − p + k ≤ n − 1  ⇔  o ≤ ⌊(n − 1 + p − k)/s⌋
+	if d := n - 1 + p - k; d >= 0 {
+		hi = d/s + 1
+	}
+	hi = min(hi, outN)
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
+}
+
+// axpy is y += x on float32 vectors (gonum's SIMD assembly, whatever the
+// active BLAS: these vectors are too short for a cgo call).
+var axpy = gonum.Implementation{}.Saxpy
+
+// Im2Col writes cols (Rows × Cols), cols[(c,i,j)][(oy,ox,b)] =
+// x[c][oy·S−P+i][ox·S−P+j][b], zero outside the image. Each entry of the
+// batch dimension is contiguous, so the work is copies of B values.
 func Im2Col(g Geom, x, cols []float32) {
-	hw, ohw := g.H*g.W, g.OH*g.OW
 	kk := g.KH * g.KW
-	parallel.For(g.Rows()*g.B, 4, func(lo, hi int) {
-		for t := lo; t < hi; t++ {
-			r, b := t/g.B, t%g.B
+	ncols, b := g.Cols(), g.B
+	rowLen := g.OW * b
+	parallel.For(g.Rows(), 1, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
 			c, ki, kj := r/kk, (r%kk)/g.KW, r%g.KW
-			src := x[(c*g.B+b)*hw : (c*g.B+b+1)*hw]
-			dst := cols[r*g.Cols()+b*ohw : r*g.Cols()+(b+1)*ohw]
-			for oy := 0; oy < g.OH; oy++ {
-				row := dst[oy*g.OW : (oy+1)*g.OW]
-				iy := oy*g.S - g.P + ki
-				if iy < 0 || iy >= g.H {
-					clear(row)
+			oyLo, oyHi := span(g.H, g.OH, g.S, g.P, ki)
+			oxLo, oxHi := span(g.W, g.OW, g.S, g.P, kj)
+			dst := cols[r*ncols : (r+1)*ncols]
+			clear(dst[:oyLo*rowLen])
+			clear(dst[oyHi*rowLen:])
+			img := x[c*g.H*g.W*b : (c+1)*g.H*g.W*b]
+			for oy := oyLo; oy < oyHi; oy++ {
+				row := dst[oy*rowLen : (oy+1)*rowLen]
+				clear(row[:oxLo*b])
+				clear(row[oxHi*b:])
+				if oxHi <= oxLo {
 					continue
 				}
-				line := src[iy*g.W : (iy+1)*g.W]
-				ix := kj - g.P
-				for ox := range row {
-					if ix >= 0 && ix < g.W {
-						row[ox] = line[ix]
-					} else {
-						row[ox] = 0
-					}
+				iy := oy*g.S - g.P + ki
+				line := img[iy*g.W*b : (iy+1)*g.W*b]
+				ix := oxLo*g.S - g.P + kj
+				if g.S == 1 {
+					copy(row[oxLo*b:oxHi*b], line[ix*b:])
+					continue
+				}
+				for ox := oxLo; ox < oxHi; ox++ {
+					copy(row[ox*b:(ox+1)*b], line[ix*b:(ix+1)*b])
 					ix += g.S
 				}
 			}
@@ -80,31 +113,36 @@ func Im2Col(g Geom, x, cols []float32) {
 }
 
 // Col2Im is the adjoint of Im2Col: it sets x to zero and then adds every
-// column entry into the image position it was read from.
+// column entry into the image position it was read from. Work is split by
+// image rows (c, iy), each written by one goroutine.
 func Col2Im(g Geom, cols, x []float32) {
-	hw, ohw := g.H*g.W, g.OH*g.OW
 	kk := g.KH * g.KW
-	parallel.For(g.C*g.B, 1, func(lo, hi int) {
+	ncols, b := g.Cols(), g.B
+	rowLen := g.OW * b
+	parallel.For(g.C*g.H, 1, func(lo, hi int) {
 		for t := lo; t < hi; t++ {
-			c, b := t/g.B, t%g.B
-			dst := x[(c*g.B+b)*hw : (c*g.B+b+1)*hw]
-			clear(dst)
-			for k := 0; k < kk; k++ {
-				ki, kj := k/g.KW, k%g.KW
-				r := c*kk + k
-				src := cols[r*g.Cols()+b*ohw : r*g.Cols()+(b+1)*ohw]
-				for oy := 0; oy < g.OH; oy++ {
-					iy := oy*g.S - g.P + ki
-					if iy < 0 || iy >= g.H {
+			c, iy := t/g.H, t%g.H
+			line := x[t*g.W*b : (t+1)*g.W*b]
+			clear(line)
+			for ki := 0; ki < g.KH; ki++ {
+				// The output row oy that reads input row iy through kernel row ki.
+				d := iy + g.P - ki
+				if d < 0 || d%g.S != 0 || d/g.S >= g.OH {
+					continue
+				}
+				oy := d / g.S
+				for kj := 0; kj < g.KW; kj++ {
+					oxLo, oxHi := span(g.W, g.OW, g.S, g.P, kj)
+					r := c*kk + ki*g.KW + kj
+					src := cols[r*ncols+oy*rowLen : r*ncols+(oy+1)*rowLen]
+					ix := oxLo*g.S - g.P + kj
+					if g.S == 1 && oxHi > oxLo {
+						n := (oxHi - oxLo) * b
+						axpy(n, 1, src[oxLo*b:oxHi*b], 1, line[ix*b:ix*b+n], 1)
 						continue
 					}
-					line := dst[iy*g.W : (iy+1)*g.W]
-					row := src[oy*g.OW : (oy+1)*g.OW]
-					ix := kj - g.P
-					for ox := range row {
-						if ix >= 0 && ix < g.W {
-							line[ix] += row[ox]
-						}
+					for ox := oxLo; ox < oxHi; ox++ {
+						axpy(b, 1, src[ox*b:(ox+1)*b], 1, line[ix*b:(ix+1)*b], 1)
 						ix += g.S
 					}
 				}
@@ -113,14 +151,14 @@ func Col2Im(g Geom, cols, x []float32) {
 	})
 }
 
-// ConvForward computes y (Cout, B, OH, OW) = conv(x, w) for x (C, B, H, W)
+// ConvForward computes y (Cout, OH, OW, B) = conv(x, w) for x (C, H, W, B)
 // and w (Cout, C, KH, KW); cols is scratch of Rows×Cols.
 func ConvForward(g Geom, cout int, x, w, y, cols []float32) {
 	Im2Col(g, x, cols)
 	blas.Sgemm(false, false, cout, g.Cols(), g.Rows(), 1, w, g.Rows(), cols, g.Cols(), 0, y, g.Cols())
 }
 
-// ConvBackwardData computes dx (C, B, H, W) from dy (Cout, B, OH, OW):
+// ConvBackwardData computes dx (C, H, W, B) from dy (Cout, OH, OW, B):
 // dx = col2im(wᵀ·dy). It is also the forward pass of a transposed
 // convolution whose weight is (Cout, C, KH, KW) in its (in, out, kh, kw) layout.
 func ConvBackwardData(g Geom, cout int, dy, w, dx, cols []float32) {

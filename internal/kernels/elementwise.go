@@ -44,71 +44,89 @@ func (a Act) String() string {
 // ActForward computes y = act(x) elementwise (x and y may alias).
 func ActForward(a Act, x, y []float32) {
 	parallel.For(len(x), grain, func(lo, hi int) {
-		xs, ys := x[lo:hi], y[lo:hi]
-		switch a {
-		case Identity:
-			copy(ys, xs)
-		case ReLU:
-			for i, v := range xs {
-				if v > 0 {
-					ys[i] = v
-				} else {
-					ys[i] = 0
-				}
-			}
-		case LeakyReLU:
-			for i, v := range xs {
-				if v > 0 {
-					ys[i] = v
-				} else {
-					ys[i] = LeakySlope * v
-				}
-			}
-		case Tanh:
-			for i, v := range xs {
-				ys[i] = float32(math.Tanh(float64(v)))
-			}
-		case Sigmoid:
-			for i, v := range xs {
-				ys[i] = float32(1 / (1 + math.Exp(-float64(v))))
-			}
-		}
+		copy(y[lo:hi], x[lo:hi])
+		actInPlace(a, y[lo:hi])
 	})
 }
 
 // ActBackward computes dx = dy·act'(x) using only the output y = act(x).
-// For ReLU and LeakyReLU the derivative at 0 is taken as that of the
-// negative side, as PyTorch does.
 func ActBackward(a Act, y, dy, dx []float32) {
 	parallel.For(len(y), grain, func(lo, hi int) {
-		ys, dys, dxs := y[lo:hi], dy[lo:hi], dx[lo:hi]
-		switch a {
-		case Identity:
-			copy(dxs, dys)
-		case ReLU:
-			for i, v := range ys {
-				if v > 0 {
-					dxs[i] = dys[i]
-				} else {
-					dxs[i] = 0
-				}
+		actGrad(a, y[lo:hi], dy[lo:hi], dx[lo:hi])
+	})
+}
+
+// actInPlace applies a to every element of ys.
+func actInPlace(a Act, ys []float32) {
+	switch a {
+	case ReLU:
+		for i, v := range ys {
+			if v < 0 {
+				ys[i] = 0
 			}
-		case LeakyReLU:
-			for i, v := range ys {
-				if v > 0 {
-					dxs[i] = dys[i]
-				} else {
-					dxs[i] = LeakySlope * dys[i]
-				}
+		}
+	case LeakyReLU:
+		for i, v := range ys {
+			if v < 0 {
+				ys[i] = LeakySlope * v
 			}
-		case Tanh:
-			for i, v := range ys {
-				dxs[i] = dys[i] * (1 - v*v)
+		}
+	case Tanh:
+		for i, v := range ys {
+			ys[i] = float32(math.Tanh(float64(v)))
+		}
+	case Sigmoid:
+		for i, v := range ys {
+			ys[i] = float32(1 / (1 + math.Exp(-float64(v))))
+		}
+	}
+}
+
+// actGrad writes out = dy·act'(·) computed from the activation's output y.
+// For ReLU and LeakyReLU the derivative at 0 is taken as that of the
+// negative side, as PyTorch does.
+func actGrad(a Act, y, dy, out []float32) {
+	y, dy = y[:len(out)], dy[:len(out)]
+	switch a {
+	case Identity:
+		copy(out, dy)
+	case ReLU:
+		for i, v := range y {
+			if v > 0 {
+				out[i] = dy[i]
+			} else {
+				out[i] = 0
 			}
-		case Sigmoid:
-			for i, v := range ys {
-				dxs[i] = dys[i] * v * (1 - v)
+		}
+	case LeakyReLU:
+		for i, v := range y {
+			if v > 0 {
+				out[i] = dy[i]
+			} else {
+				out[i] = LeakySlope * dy[i]
 			}
+		}
+	case Tanh:
+		for i, v := range y {
+			out[i] = dy[i] * (1 - v*v)
+		}
+	case Sigmoid:
+		for i, v := range y {
+			out[i] = dy[i] * v * (1 - v)
+		}
+	}
+}
+
+// BiasAct writes y = act(x + b[r]) for each row r of x (rows × n).
+func BiasAct(x, b, y []float32, n int, a Act) {
+	parallel.For(len(b), 1+grain/max(n, 1), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			v := b[r]
+			xs, ys := x[r*n:(r+1)*n], y[r*n:(r+1)*n]
+			for i, u := range xs {
+				ys[i] = u + v
+			}
+			actInPlace(a, ys)
 		}
 	})
 }
@@ -135,22 +153,6 @@ func RowSums(x, s []float32, n int) {
 				acc += float64(v)
 			}
 			s[r] = float32(acc)
-		}
-	})
-}
-
-// SwapInner permutes x viewed as (A, P, Q) into y viewed as (A, Q, P).
-func SwapInner(x, y []float32, a, p, q int) {
-	parallel.For(a, 1, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			xs := x[i*p*q : (i+1)*p*q]
-			ys := y[i*p*q : (i+1)*p*q]
-			for j := 0; j < p; j++ {
-				row := xs[j*q : (j+1)*q]
-				for k, v := range row {
-					ys[k*p+j] = v
-				}
-			}
 		}
 	})
 }

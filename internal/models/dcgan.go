@@ -26,8 +26,8 @@ func init() {
 	})
 }
 
-// dcganGenerator: z (Z, B) → fc 6272, BN, ReLU → (128, B, 7, 7) → up1 k4 s2
-// p1, BN, ReLU → (64, B, 14, 14) → up2 k4 s2 p1 + bias, tanh → (1, B, 28, 28).
+// dcganGenerator: z (Z, B) → fc 6272, BN, ReLU → (128, 7, 7, B) → up1 k4 s2
+// p1, BN, ReLU → (64, 14, 14, B) → up2 k4 s2 p1 + bias, tanh → (1, 28, 28, B).
 type dcganGenerator struct {
 	embed *nn.Param // (K, Z) for the conditional generator, else nil
 	fc    *nn.LinearLayer
@@ -62,12 +62,11 @@ func (m *dcganGenerator) Forward(g *nn.Graph, z, labels *G.Node) *G.Node {
 	if m.embed != nil {
 		z = g.Mul(z, g.Embedding(g.Param(m.embed), labels)) // z ⊙ embed(y): (Z, B)
 	}
-	h := m.fc.Forward(g, z)                                // (6272, B)
-	h = g.Activation(m.fcBN.Forward(g, h), kernels.ReLU)   // (6272, B)
-	h = g.SwapInner(h, 128, 49, b, 128, b, 7, 7)           // (128, B, 7, 7)
-	h = m.up1.Forward(g, h)                                // (64, B, 14, 14)
-	h = g.Activation(m.up1BN.Forward(g, h), kernels.ReLU)  // (64, B, 14, 14)
-	return g.Activation(m.up2.Forward(g, h), kernels.Tanh) // (1, B, 28, 28)
+	h := m.fc.Forward(g, z, kernels.Identity)            // (6272, B)
+	h = m.fcBN.Forward(g, h, kernels.ReLU, 128, 7, 7, b) // (128, 7, 7, B): the same memory
+	h = m.up1.Forward(g, h, kernels.Identity)            // (64, 14, 14, B)
+	h = m.up1BN.Forward(g, h, kernels.ReLU)              // (64, 14, 14, B)
+	return m.up2.Forward(g, h, kernels.Tanh)             // (1, 28, 28, B)
 }
 
 func (m *dcganGenerator) Params() []*nn.Param {
@@ -90,9 +89,9 @@ func (m *dcganGenerator) BatchNorms() []*kernels.BNStats {
 	return []*kernels.BNStats{m.fcBN.Stats, m.up1BN.Stats}
 }
 
-// dcganDiscriminator: x (C, B, 28, 28) → conv1 k4 s2 p1 + bias, LeakyReLU →
-// (64, B, 14, 14) → conv2 k4 s2 p1, BN, LeakyReLU → (128, B, 7, 7) → flatten
-// in (C, H, W) order → fc + bias → (1, B).
+// dcganDiscriminator: x (C, 28, 28, B) → conv1 k4 s2 p1 + bias, LeakyReLU →
+// (64, 14, 14, B) → conv2 k4 s2 p1, BN, LeakyReLU → (128·7·7, B), which is
+// PyTorch's flatten in (C, H, W) order → fc + bias → (1, B).
 type dcganDiscriminator struct {
 	embed   *nn.Param // (K, 784) for the conditional discriminator, else nil
 	conv1   *nn.Conv2dLayer
@@ -116,15 +115,15 @@ func newDCGANDiscriminator(inC int, r *rng.RNG) *dcganDiscriminator {
 }
 
 func (m *dcganDiscriminator) Forward(g *nn.Graph, x, labels *G.Node) *G.Node {
-	b := x.Shape()[1]
+	b := x.Shape()[3]
 	if m.embed != nil {
-		plane := g.Embedding(g.Param(m.embed), labels, 1, b, 28, 28) // (1, B, 28, 28)
-		x = g.Concat(x, plane)                                       // (2, B, 28, 28)
+		plane := g.Embedding(g.Param(m.embed), labels, 1, 28, 28, b) // (1, 28, 28, B)
+		x = g.Concat(x, plane)                                       // (2, 28, 28, B)
 	}
-	h := g.Activation(m.conv1.Forward(g, x), kernels.LeakyReLU)                      // (64, B, 14, 14)
-	h = g.Activation(m.conv2BN.Forward(g, m.conv2.Forward(g, h)), kernels.LeakyReLU) // (128, B, 7, 7)
-	h = g.SwapInner(h, 128, b, 49, 128*49, b)                                        // (6272, B)
-	return m.fc.Forward(g, h)                                                        // (1, B)
+	h := m.conv1.Forward(g, x, kernels.LeakyReLU)           // (64, 14, 14, B)
+	h = m.conv2.Forward(g, h, kernels.Identity)             // (128, 7, 7, B)
+	h = m.conv2BN.Forward(g, h, kernels.LeakyReLU, 6272, b) // (6272, B): PyTorch's (C, H, W) flatten
+	return m.fc.Forward(g, h, kernels.Identity)             // (1, B)
 }
 
 func (m *dcganDiscriminator) Params() []*nn.Param {

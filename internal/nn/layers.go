@@ -55,11 +55,18 @@ func (l *Conv2dLayer) Init(r *rng.RNG, std float64) {
 	}
 }
 
-// Forward maps x (in, B, H, W) to (out, B, OH, OW).
-func (l *Conv2dLayer) Forward(g *Graph, x *G.Node) *G.Node {
-	y := g.Conv2d(x, g.Param(l.W), l.Stride, l.Pad)
-	if l.B != nil {
-		y = g.AddBias(y, g.Param(l.B))
+// Forward maps x (in, H, W, B) to (out, OH, OW, B) and applies act
+// (fused with the bias).
+func (l *Conv2dLayer) Forward(g *Graph, x *G.Node, act kernels.Act) *G.Node {
+	return biasAct(g, g.Conv2d(x, g.Param(l.W), l.Stride, l.Pad), l.B, act)
+}
+
+func biasAct(g *Graph, y *G.Node, b *Param, act kernels.Act) *G.Node {
+	switch {
+	case b != nil:
+		return g.BiasAct(y, g.Param(b), act)
+	case act != kernels.Identity:
+		return g.Activation(y, act)
 	}
 	return y
 }
@@ -92,13 +99,10 @@ func (l *ConvT2dLayer) Init(r *rng.RNG, std float64) {
 	}
 }
 
-// Forward maps x (in, B, H, W) to (out, B, (H−1)·s−2p+k, …).
-func (l *ConvT2dLayer) Forward(g *Graph, x *G.Node) *G.Node {
-	y := g.ConvTranspose2d(x, g.Param(l.W), l.Stride, l.Pad)
-	if l.B != nil {
-		y = g.AddBias(y, g.Param(l.B))
-	}
-	return y
+// Forward maps x (in, H, W, B) to (out, (H−1)·s−2p+k, …, B) and applies
+// act (fused with the bias).
+func (l *ConvT2dLayer) Forward(g *Graph, x *G.Node, act kernels.Act) *G.Node {
+	return biasAct(g, g.ConvTranspose2d(x, g.Param(l.W), l.Stride, l.Pad), l.B, act)
 }
 
 // Params lists the learnables.
@@ -124,13 +128,9 @@ func (l *LinearLayer) Init(r *rng.RNG, std float64) {
 	}
 }
 
-// Forward maps x (in, B) to (out, B).
-func (l *LinearLayer) Forward(g *Graph, x *G.Node) *G.Node {
-	y := g.Linear(x, g.Param(l.W))
-	if l.B != nil {
-		y = g.AddBias(y, g.Param(l.B))
-	}
-	return y
+// Forward maps x (in, B) to (out, B) and applies act (fused with the bias).
+func (l *LinearLayer) Forward(g *Graph, x *G.Node, act kernels.Act) *G.Node {
+	return biasAct(g, g.Linear(x, g.Param(l.W)), l.B, act)
 }
 
 // Params lists the learnables.
@@ -160,9 +160,10 @@ func (l *BatchNormLayer) Init(r *rng.RNG, std float64) {
 	clear(l.Beta.Data())
 }
 
-// Forward normalises x (C, …).
-func (l *BatchNormLayer) Forward(g *Graph, x *G.Node) *G.Node {
-	return g.BatchNorm(x, g.Param(l.Gamma), g.Param(l.Beta), l.Stats)
+// Forward normalises x (C, …) and applies act; an optional shape relabels
+// the output ((C·H·W, B) features as (C, H, W, B) images and back).
+func (l *BatchNormLayer) Forward(g *Graph, x *G.Node, act kernels.Act, shape ...int) *G.Node {
+	return g.BatchNorm(x, g.Param(l.Gamma), g.Param(l.Beta), l.Stats, act, shape...)
 }
 
 // Params lists the learnables.

@@ -15,26 +15,26 @@ import (
 
 // ---- layout helpers -------------------------------------------------------
 
-// toCB converts NCHW (n, c, hw) to gantrain's channel-major (c, n, hw).
+// toCB converts NCHW (n, c, hw) to gantrain's (c, hw, n) layout.
 func toCB(x []float64, n, c, hw int) []float32 {
 	y := make([]float32, len(x))
 	for in := 0; in < n; in++ {
 		for ic := 0; ic < c; ic++ {
 			for i := 0; i < hw; i++ {
-				y[(ic*n+in)*hw+i] = float32(x[(in*c+ic)*hw+i])
+				y[(ic*hw+i)*n+in] = float32(x[(in*c+ic)*hw+i])
 			}
 		}
 	}
 	return y
 }
 
-// fromCB converts channel-major (c, n, hw) back to NCHW.
+// fromCB converts gantrain's (c, hw, n) layout back to NCHW.
 func fromCB(x []float32, n, c, hw int) []float64 {
 	y := make([]float64, len(x))
 	for in := 0; in < n; in++ {
 		for ic := 0; ic < c; ic++ {
 			for i := 0; i < hw; i++ {
-				y[(in*c+ic)*hw+i] = float64(x[(ic*n+in)*hw+i])
+				y[(in*c+ic)*hw+i] = float64(x[(ic*hw+i)*n+in])
 			}
 		}
 	}
@@ -225,7 +225,7 @@ func TestConvTransposeMatchesTorch(t *testing.T) {
 			co := c.WShape[1]
 			ohw := c.YShape[2] * c.YShape[3]
 			params := []*Param{
-				paramFrom("x", toCB(c.X, n, ci, h*w), ci, n, h, w),
+				paramFrom("x", toCB(c.X, n, ci, h*w), ci, h, w, n),
 				paramFrom("w", f32(c.W), c.WShape...),
 			}
 			if c.B != nil {
@@ -254,7 +254,7 @@ func TestConv2dMatchesTorch(t *testing.T) {
 	co := c.WShape[0]
 	ohw := c.YShape[2] * c.YShape[3]
 	y, grads := runOp(t, []*Param{
-		paramFrom("x", toCB(c.X, n, ci, h*w), ci, n, h, w),
+		paramFrom("x", toCB(c.X, n, ci, h*w), ci, h, w, n),
 		paramFrom("w", f32(c.W), c.WShape...),
 		paramFrom("b", f32(c.B), co),
 	}, func(g *Graph, in []*G.Node) *G.Node {
@@ -300,11 +300,11 @@ func TestBatchNormMatchesTorch(t *testing.T) {
 	n, ch, hw := c.XShape[0], c.XShape[1], c.XShape[2]*c.XShape[3]
 	st := kernels.NewBNStats(ch, c.Args.Momentum, c.Args.Eps)
 	y, grads := runOp(t, []*Param{
-		paramFrom("x", toCB(c.X, n, ch, hw), ch, n, c.XShape[2], c.XShape[3]),
+		paramFrom("x", toCB(c.X, n, ch, hw), ch, c.XShape[2], c.XShape[3], n),
 		paramFrom("gamma", f32(c.W), ch),
 		paramFrom("beta", f32(c.B), ch),
 	}, func(g *Graph, in []*G.Node) *G.Node {
-		return g.BatchNorm(in[0], in[1], in[2], st)
+		return g.BatchNorm(in[0], in[1], in[2], st, kernels.Identity)
 	}, toCB(c.DY, n, ch, hw))
 	checkClose(t, "y", fromCB(y, n, ch, hw), c.Y, 1e-5, 1e-5)
 	checkClose(t, "dx", fromCB(grads[0], n, ch, hw), c.DX, 1e-5, 1e-5)
@@ -337,7 +337,7 @@ func TestConv2dFiniteDifferences(t *testing.T) {
 			yRef, oh, ow := conv2dRef(x, cc.n, cc.c, cc.h, cc.w, w, cc.o, cc.k, b, cc.s, cc.p)
 			dy := randn(r, len(yRef))
 			y, grads := runOp(t, []*Param{
-				paramFrom("x", toCB(x, cc.n, cc.c, cc.h*cc.w), cc.c, cc.n, cc.h, cc.w),
+				paramFrom("x", toCB(x, cc.n, cc.c, cc.h*cc.w), cc.c, cc.h, cc.w, cc.n),
 				paramFrom("w", f32(w), cc.o, cc.c, cc.k, cc.k),
 				paramFrom("b", f32(b), cc.o),
 			}, func(g *Graph, in []*G.Node) *G.Node {
@@ -369,7 +369,7 @@ func TestConvTranspose2dFiniteDifferences(t *testing.T) {
 			yRef, oh, ow := convT2dRef(x, cc.n, cc.c, cc.h, cc.w, w, cc.o, cc.k, b, cc.s, cc.p)
 			dy := randn(r, len(yRef))
 			y, grads := runOp(t, []*Param{
-				paramFrom("x", toCB(x, cc.n, cc.c, cc.h*cc.w), cc.c, cc.n, cc.h, cc.w),
+				paramFrom("x", toCB(x, cc.n, cc.c, cc.h*cc.w), cc.c, cc.h, cc.w, cc.n),
 				paramFrom("w", f32(w), cc.c, cc.o, cc.k, cc.k),
 				paramFrom("b", f32(b), cc.o),
 			}, func(g *Graph, in []*G.Node) *G.Node {
@@ -389,12 +389,12 @@ func TestConvTranspose2dFiniteDifferences(t *testing.T) {
 
 func TestShapeErrors(t *testing.T) {
 	g := NewGraph(true)
-	x, _ := g.Input("x", 1, 1, 4, 4)
+	x, _ := g.Input("x", 1, 4, 4, 1)
 	if y := g.Conv2d(x, g.Param(NewParam("w", 2, 3, 3, 3)), 1, 0); y != nil || g.Err() == nil {
 		t.Fatal("conv2d with a weight for 3 input channels on a 1-channel input should fail")
 	}
 	g = NewGraph(true)
-	x, _ = g.Input("x", 1, 1, 2, 2)
+	x, _ = g.Input("x", 1, 2, 2, 1)
 	// (2−1)·1 − 2·3 + 2 < 1: no output pixels.
 	if y := g.ConvTranspose2d(x, g.Param(NewParam("w", 1, 1, 2, 2)), 1, 3); y != nil || g.Err() == nil {
 		t.Fatal("conv_transpose2d with an empty output should fail")
@@ -427,10 +427,10 @@ func TestBatchNormFiniteDifferences(t *testing.T) {
 		dy := randn(r, len(x))
 		st := kernels.NewBNStats(c, 0.1, 1e-5)
 		y, grads := runOp(t, []*Param{
-			paramFrom("x", toCB(x, n, c, hw), c, n*hw),
+			paramFrom("x", toCB(x, n, c, hw), c, hw*n),
 			paramFrom("gamma", f32(gamma), c),
 			paramFrom("beta", f32(beta), c),
-		}, func(g *Graph, in []*G.Node) *G.Node { return g.BatchNorm(in[0], in[1], in[2], st) }, toCB(dy, n, c, hw))
+		}, func(g *Graph, in []*G.Node) *G.Node { return g.BatchNorm(in[0], in[1], in[2], st, kernels.Identity) }, toCB(dy, n, c, hw))
 		ref := func(x, gm, bt []float64) []float64 { return batchNormRef(x, n, c, hw, gm, bt, 1e-5) }
 		checkClose(t, "y", fromCB(y, n, c, hw), ref(x, gamma, beta), 1e-5, 1e-4)
 		checkClose(t, "dx", fromCB(grads[0], n, c, hw), numGrad(x, dy, func(v []float64) []float64 { return ref(v, gamma, beta) }), 1e-4, 1e-3)
@@ -471,22 +471,73 @@ func TestActivationFiniteDifferences(t *testing.T) {
 	}
 }
 
-func TestSwapInnerRoundTrip(t *testing.T) {
-	r := rng.New(6, 1)
-	x := randn(r, 2*3*5)
-	dy := randn(r, len(x))
-	y, grads := runOp(t, []*Param{paramFrom("x", f32(x), 2, 3, 5)},
-		func(g *Graph, in []*G.Node) *G.Node { return g.SwapInner(in[0], 2, 3, 5, 2, 5, 3) }, f32(dy))
-	for a := 0; a < 2; a++ {
-		for p := 0; p < 3; p++ {
-			for q := 0; q < 5; q++ {
-				if y[(a*5+q)*3+p] != float32(x[(a*3+p)*5+q]) {
-					t.Fatalf("y[%d,%d,%d] = %v, want %v", a, q, p, y[(a*5+q)*3+p], x[(a*3+p)*5+q])
+// Batch norm fused with an activation, and bias fused with an activation,
+// against the unfused float64 references.
+func TestFusedActivationsFiniteDifferences(t *testing.T) {
+	r := rng.New(7, 1)
+	acts := map[kernels.Act]func(float64) float64{
+		kernels.ReLU:      func(v float64) float64 { return math.Max(v, 0) },
+		kernels.LeakyReLU: func(v float64) float64 { return math.Max(v, 0) + 0.2*math.Min(v, 0) },
+		kernels.Tanh:      math.Tanh,
+	}
+	const n, c, hw = 5, 3, 4
+	for a, f := range acts {
+		t.Run(a.String(), func(t *testing.T) {
+			apply := func(y []float64) []float64 {
+				for i := range y {
+					y[i] = f(y[i])
 				}
-				if grads[0][(a*3+p)*5+q] != float32(dy[(a*5+q)*3+p]) {
-					t.Fatalf("dx[%d,%d,%d] wrong", a, p, q)
+				return y
+			}
+			x, gamma, beta := randn(r, n*c*hw), randn(r, c), randn(r, c)
+			dy := randn(r, len(x))
+			ref := func(x, gm, bt []float64) []float64 { return apply(batchNormRef(x, n, c, hw, gm, bt, 1e-5)) }
+			// Keep every pre-activation clear of the kink at 0 so that
+			// finite differences are meaningful: nudge that channel's β.
+			for moved := true; moved; {
+				moved = false
+				pre := batchNormRef(x, n, c, hw, gamma, beta, 1e-5)
+				for i, v := range pre {
+					if math.Abs(v) < 1e-3 {
+						beta[(i/hw)%c] += 0.01
+						moved = true
+						break
+					}
 				}
 			}
-		}
+			st := kernels.NewBNStats(c, 0.1, 1e-5)
+			// Output relabelled as (c·hw, n), as the discriminator's flatten does.
+			y, grads := runOp(t, []*Param{
+				paramFrom("x", toCB(x, n, c, hw), c, hw, n),
+				paramFrom("gamma", f32(gamma), c),
+				paramFrom("beta", f32(beta), c),
+			}, func(g *Graph, in []*G.Node) *G.Node { return g.BatchNorm(in[0], in[1], in[2], st, a, c*hw, n) }, toCB(dy, n, c, hw))
+			checkClose(t, "y", fromCB(y, n, c, hw), ref(x, gamma, beta), 1e-5, 1e-4)
+			checkClose(t, "dx", fromCB(grads[0], n, c, hw), numGrad(x, dy, func(v []float64) []float64 { return ref(v, gamma, beta) }), 1e-4, 1e-3)
+			checkClose(t, "dgamma", f64(grads[1]), numGrad(gamma, dy, func(v []float64) []float64 { return ref(x, v, beta) }), 1e-4, 1e-4)
+			checkClose(t, "dbeta", f64(grads[2]), numGrad(beta, dy, func(v []float64) []float64 { return ref(x, gamma, v) }), 1e-4, 1e-4)
+
+			// bias + activation on (c, hw·n)
+			b := randn(r, c)
+			biasRef := func(x, b []float64) []float64 {
+				y := make([]float64, len(x))
+				for in := 0; in < n; in++ {
+					for ic := 0; ic < c; ic++ {
+						for i := 0; i < hw; i++ {
+							j := (in*c+ic)*hw + i
+							y[j] = f(x[j] + b[ic])
+						}
+					}
+				}
+				return y
+			}
+			y, grads = runOp(t, []*Param{
+				paramFrom("x", toCB(x, n, c, hw), c, hw*n),
+				paramFrom("b", f32(b), c),
+			}, func(g *Graph, in []*G.Node) *G.Node { return g.BiasAct(in[0], in[1], a) }, toCB(dy, n, c, hw))
+			checkClose(t, "bias y", fromCB(y, n, c, hw), biasRef(x, b), 1e-5, 1e-5)
+			checkClose(t, "bias dx", fromCB(grads[0], n, c, hw), numGrad(x, dy, func(v []float64) []float64 { return biasRef(v, b) }), 1e-4, 1e-3)
+			checkClose(t, "bias db", f64(grads[1]), numGrad(b, dy, func(v []float64) []float64 { return biasRef(x, v) }), 1e-4, 1e-3)
+		})
 	}
 }

@@ -19,8 +19,8 @@ func shapeOf(n *G.Node) tensor.Shape {
 	return n.Shape().Clone()
 }
 
-// Conv2d is a convolution without bias: x (C, B, H, W), w (Cout, C, K, K) →
-// (Cout, B, OH, OW).
+// Conv2d is a convolution without bias: x (C, H, W, B), w (Cout, C, K, K) →
+// (Cout, OH, OW, B).
 func (g *Graph) Conv2d(x, w *G.Node, stride, pad int) *G.Node {
 	if g.err != nil {
 		return nil
@@ -30,14 +30,14 @@ func (g *Graph) Conv2d(x, w *G.Node, stride, pad int) *G.Node {
 		g.fail(fmt.Errorf("nn: conv2d: input %v and weight %v do not fit", xs, ws))
 		return nil
 	}
-	geo, err := kernels.NewGeom(xs[0], xs[1], xs[2], xs[3], ws[2], ws[3], stride, pad)
+	geo, err := kernels.NewGeom(xs[0], xs[3], xs[1], xs[2], ws[2], ws[3], stride, pad)
 	if err != nil {
 		g.fail(err)
 		return nil
 	}
 	cout := ws[0]
 	cols := make([]float32, geo.Rows()*geo.Cols())
-	out := tensor.Shape{cout, geo.B, geo.OH, geo.OW}
+	out := tensor.Shape{cout, geo.OH, geo.OW, geo.B}
 	n, _ := g.Apply(OpSpec{
 		Name: fmt.Sprintf("conv2d(k%d,s%d,p%d)", ws[2], stride, pad),
 		In:   []tensor.Shape{xs, ws}, Out: out, DiffWRT: []bool{true, true},
@@ -59,13 +59,13 @@ func (g *Graph) Conv2d(x, w *G.Node, stride, pad int) *G.Node {
 	return n
 }
 
-// convBackwardData: dx (C, B, H, W) = col2im(wᵀ·dy).
+// convBackwardData: dx (C, H, W, B) = col2im(wᵀ·dy).
 func (g *Graph) convBackwardData(geo kernels.Geom, cout int, dy, w *G.Node) *G.Node {
 	cols := make([]float32, geo.Rows()*geo.Cols())
 	n, _ := g.Apply(OpSpec{
 		Name: "conv2d_dx",
 		In:   []tensor.Shape{shapeOf(dy), shapeOf(w)},
-		Out:  tensor.Shape{geo.C, geo.B, geo.H, geo.W},
+		Out:  tensor.Shape{geo.C, geo.H, geo.W, geo.B},
 		Forward: func(in [][]float32, dx []float32) error {
 			kernels.ConvBackwardData(geo, cout, in[0], in[1], dx, cols)
 			return nil
@@ -90,8 +90,8 @@ func (g *Graph) convBackwardFilter(geo kernels.Geom, cout int, x, dy *G.Node, ws
 }
 
 // ConvTranspose2d is a transposed convolution without bias (PyTorch's
-// ConvTranspose2d, output_padding 0): x (Cin, B, H, W), w (Cin, Cout, K, K) →
-// (Cout, B, (H−1)·s − 2p + K, …). It is the adjoint of Conv2d with the same
+// ConvTranspose2d, output_padding 0): x (Cin, H, W, B), w (Cin, Cout, K, K) →
+// (Cout, (H−1)·s − 2p + K, …, B). It is the adjoint of Conv2d with the same
 // weight, which gives its forward and backward passes.
 func (g *Graph) ConvTranspose2d(x, w *G.Node, stride, pad int) *G.Node {
 	if g.err != nil {
@@ -103,22 +103,22 @@ func (g *Graph) ConvTranspose2d(x, w *G.Node, stride, pad int) *G.Node {
 		return nil
 	}
 	cin, cout, kh, kw := ws[0], ws[1], ws[2], ws[3]
-	oh := (xs[2]-1)*stride - 2*pad + kh
-	ow := (xs[3]-1)*stride - 2*pad + kw
+	oh := (xs[1]-1)*stride - 2*pad + kh
+	ow := (xs[2]-1)*stride - 2*pad + kw
 	// The geometry of the adjoint convolution: from the output grid to x's grid.
-	geo, err := kernels.NewGeom(cout, xs[1], oh, ow, kh, kw, stride, pad)
+	geo, err := kernels.NewGeom(cout, xs[3], oh, ow, kh, kw, stride, pad)
 	if err != nil {
 		g.fail(err)
 		return nil
 	}
-	if geo.OH != xs[2] || geo.OW != xs[3] {
-		g.fail(fmt.Errorf("nn: conv_transpose2d: stride %d does not tile %dx%d exactly (output_padding is not supported)", stride, xs[2], xs[3]))
+	if geo.OH != xs[1] || geo.OW != xs[2] {
+		g.fail(fmt.Errorf("nn: conv_transpose2d: stride %d does not tile %dx%d exactly (output_padding is not supported)", stride, xs[1], xs[2]))
 		return nil
 	}
 	cols := make([]float32, geo.Rows()*geo.Cols())
 	n, _ := g.Apply(OpSpec{
 		Name: fmt.Sprintf("conv_transpose2d(k%d,s%d,p%d)", kh, stride, pad),
-		In:   []tensor.Shape{xs, ws}, Out: tensor.Shape{cout, xs[1], oh, ow}, DiffWRT: []bool{true, true},
+		In:   []tensor.Shape{xs, ws}, Out: tensor.Shape{cout, oh, ow, xs[3]}, DiffWRT: []bool{true, true},
 		Forward: func(in [][]float32, y []float32) error {
 			kernels.ConvBackwardData(geo, cin, in[0], in[1], y, cols)
 			return nil
@@ -198,7 +198,10 @@ func (g *Graph) Linear(x, w *G.Node) *G.Node {
 }
 
 // AddBias adds b[c] to channel c of x (C, …).
-func (g *Graph) AddBias(x, b *G.Node) *G.Node {
+func (g *Graph) AddBias(x, b *G.Node) *G.Node { return g.BiasAct(x, b, kernels.Identity) }
+
+// BiasAct adds b[c] to channel c of x (C, …) and applies a: one pass.
+func (g *Graph) BiasAct(x, b *G.Node, a kernels.Act) *G.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -209,17 +212,27 @@ func (g *Graph) AddBias(x, b *G.Node) *G.Node {
 	}
 	m := xs.TotalSize() / xs[0]
 	n, _ := g.Apply(OpSpec{
-		Name: "add_bias",
+		Name: "bias_" + a.String(),
 		In:   []tensor.Shape{xs, bs}, Out: xs, DiffWRT: []bool{true, true},
 		Forward: func(v [][]float32, y []float32) error {
-			copy(y, v[0])
-			kernels.AddRowBias(y, v[1], m)
+			kernels.BiasAct(v[0], v[1], y, m, a)
 			return nil
 		},
-		Backward: func(need []bool, v G.Nodes, _, dy *G.Node) (G.Nodes, error) {
+		Backward: func(need []bool, v G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 			grads := make(G.Nodes, 2)
+			// The gradient before the activation: dy itself for the identity.
+			dpre := dy
+			if a != kernels.Identity {
+				dpre, _ = g.Apply(OpSpec{
+					Name: a.String() + "_grad", In: []tensor.Shape{xs, xs}, Out: xs,
+					Forward: func(v [][]float32, dx []float32) error {
+						kernels.ActBackward(a, v[0], v[1], dx)
+						return nil
+					},
+				}, y, dy)
+			}
 			if need[0] {
-				grads[0] = dy
+				grads[0] = dpre
 			}
 			if need[1] {
 				grads[1], _ = g.Apply(OpSpec{
@@ -228,7 +241,7 @@ func (g *Graph) AddBias(x, b *G.Node) *G.Node {
 						kernels.RowSums(v[0], db, m)
 						return nil
 					},
-				}, dy)
+				}, dpre)
 			}
 			return grads, g.err
 		},
@@ -236,22 +249,31 @@ func (g *Graph) AddBias(x, b *G.Node) *G.Node {
 	return n
 }
 
-// Activation applies a to x elementwise.
-func (g *Graph) Activation(x *G.Node, a kernels.Act) *G.Node {
+// Activation applies a to x elementwise. An optional shape (same size)
+// reshapes the result, e.g. (C·H·W, B) features into (C, H, W, B) images:
+// the layouts make that free.
+func (g *Graph) Activation(x *G.Node, a kernels.Act, shape ...int) *G.Node {
 	if g.err != nil {
 		return nil
 	}
 	xs := shapeOf(x)
+	os := xs
+	if len(shape) > 0 {
+		if os = tensor.Shape(shape); os.TotalSize() != xs.TotalSize() {
+			g.fail(fmt.Errorf("nn: %s: cannot shape %v as %v", a, xs, os))
+			return nil
+		}
+	}
 	n, _ := g.Apply(OpSpec{
 		Name: a.String(),
-		In:   []tensor.Shape{xs}, Out: xs, DiffWRT: []bool{true},
+		In:   []tensor.Shape{xs}, Out: os, DiffWRT: []bool{true},
 		Forward: func(v [][]float32, y []float32) error {
 			kernels.ActForward(a, v[0], y)
 			return nil
 		},
 		Backward: func(need []bool, v G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 			dx, _ := g.Apply(OpSpec{
-				Name: a.String() + "_grad", In: []tensor.Shape{xs, xs}, Out: xs,
+				Name: a.String() + "_grad", In: []tensor.Shape{os, os}, Out: xs,
 				Forward: func(v [][]float32, dx []float32) error {
 					kernels.ActBackward(a, v[0], v[1], dx)
 					return nil
@@ -263,36 +285,11 @@ func (g *Graph) Activation(x *G.Node, a kernels.Act) *G.Node {
 	return n
 }
 
-// SwapInner reorders x, viewed as (A, P, Q), into (A, Q, P) and gives the
-// result the shape out. It moves between (C, B, H·W) image layouts and
-// (C·H·W, B) feature layouts.
-func (g *Graph) SwapInner(x *G.Node, a, p, q int, out ...int) *G.Node {
-	if g.err != nil {
-		return nil
-	}
-	xs, os := shapeOf(x), tensor.Shape(out)
-	if xs.TotalSize() != a*p*q || os.TotalSize() != a*p*q {
-		g.fail(fmt.Errorf("nn: swap_inner: %v as (%d,%d,%d) into %v", xs, a, p, q, os))
-		return nil
-	}
-	n, _ := g.Apply(OpSpec{
-		Name: "swap_inner",
-		In:   []tensor.Shape{xs}, Out: os, DiffWRT: []bool{true},
-		Forward: func(v [][]float32, y []float32) error {
-			kernels.SwapInner(v[0], y, a, p, q)
-			return nil
-		},
-		Backward: func(need []bool, v G.Nodes, _, dy *G.Node) (G.Nodes, error) {
-			return G.Nodes{g.SwapInner(dy, a, q, p, xs...)}, g.err
-		},
-	}, x)
-	return n
-}
-
-// BatchNorm normalises x (C, …) per channel. In a training graph it uses
+// BatchNorm normalises x (C, …) per channel and applies a; an optional
+// shape relabels the output (see Activation). In a training graph it uses
 // the batch statistics and updates st's running statistics (unless frozen
 // with FreezeStats); in an evaluation graph it uses the running statistics.
-func (g *Graph) BatchNorm(x, gamma, beta *G.Node, st *kernels.BNStats) *G.Node {
+func (g *Graph) BatchNorm(x, gamma, beta *G.Node, st *kernels.BNStats, a kernels.Act, shape ...int) *G.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -301,13 +298,24 @@ func (g *Graph) BatchNorm(x, gamma, beta *G.Node, st *kernels.BNStats) *G.Node {
 		g.fail(fmt.Errorf("nn: batch_norm: input %v, gamma %v, beta %v, stats %d do not fit", xs, gs, shapeOf(beta), len(st.RunMean)))
 		return nil
 	}
+	os := xs
+	if len(shape) > 0 {
+		if os = tensor.Shape(shape); os.TotalSize() != xs.TotalSize() {
+			g.fail(fmt.Errorf("nn: batch_norm: cannot shape %v as %v", xs, os))
+			return nil
+		}
+	}
 	c := xs[0]
 	m := xs.TotalSize() / c
+	name := "batch_norm"
+	if a != kernels.Identity {
+		name += "_" + a.String()
+	}
 	if !g.train {
 		n, _ := g.Apply(OpSpec{
-			Name: "batch_norm_eval", In: []tensor.Shape{xs, gs, gs}, Out: xs,
+			Name: name + "_eval", In: []tensor.Shape{xs, gs, gs}, Out: os,
 			Forward: func(v [][]float32, y []float32) error {
-				kernels.BNForwardEval(v[0], y, v[1], v[2], m, st)
+				kernels.BNForwardEval(v[0], y, v[1], v[2], m, st, a)
 				return nil
 			},
 		}, x, gamma, beta)
@@ -317,45 +325,44 @@ func (g *Graph) BatchNorm(x, gamma, beta *G.Node, st *kernels.BNStats) *G.Node {
 		g.fail(fmt.Errorf("nn: batch_norm: training needs more than one value per channel, got input %v", xs))
 		return nil
 	}
-	update := st
-	if g.frozenBN[st] {
-		update = nil
-	}
+	update := !g.frozenBN[st]
+	// Saved by the forward op for the backward ops of the same run.
 	mean, invstd := make([]float32, c), make([]float32, c)
+	dgamma, dbeta := make([]float32, c), make([]float32, c)
 	n, _ := g.Apply(OpSpec{
-		Name: "batch_norm", In: []tensor.Shape{xs, gs, gs}, Out: xs, DiffWRT: []bool{true, true, true},
+		Name: name, In: []tensor.Shape{xs, gs, gs}, Out: os, DiffWRT: []bool{true, true, true},
 		Forward: func(v [][]float32, y []float32) error {
-			kernels.BNForwardTrain(v[0], y, v[1], v[2], mean, invstd, m, update)
+			kernels.BNForwardTrain(v[0], y, v[1], v[2], mean, invstd, m, st, update, a)
 			return nil
 		},
-		Backward: func(need []bool, v G.Nodes, _, dy *G.Node) (G.Nodes, error) {
+		Backward: func(need []bool, v G.Nodes, y, dy *G.Node) (G.Nodes, error) {
 			grads := make(G.Nodes, 3)
+			// One op computes dx and the sums behind dγ and dβ; the
+			// dγ and dβ nodes take it as input so they run after it.
+			bwd, _ := g.Apply(OpSpec{
+				Name: name + "_grad", In: []tensor.Shape{xs, os, os, gs}, Out: xs,
+				Forward: func(v [][]float32, dx []float32) error {
+					if !need[0] {
+						dx = nil
+					}
+					kernels.BNBackward(v[0], v[1], v[2], v[3], mean, invstd, dx, dgamma, dbeta, m, a)
+					return nil
+				},
+			}, v[0], y, dy, v[1])
 			if need[0] {
-				grads[0], _ = g.Apply(OpSpec{
-					Name: "batch_norm_dx", In: []tensor.Shape{xs, xs, gs}, Out: xs,
-					Forward: func(v [][]float32, dx []float32) error {
-						kernels.BNBackward(v[0], v[1], v[2], mean, invstd, dx, nil, nil, m)
-						return nil
-					},
-				}, v[0], dy, v[1])
+				grads[0] = bwd
 			}
-			if need[1] {
-				grads[1], _ = g.Apply(OpSpec{
-					Name: "batch_norm_dgamma", In: []tensor.Shape{xs, xs, gs}, Out: gs,
-					Forward: func(v [][]float32, dgamma []float32) error {
-						kernels.BNBackward(v[0], v[1], v[2], mean, invstd, nil, dgamma, nil, m)
+			for i, sum := range map[int][]float32{1: dgamma, 2: dbeta} {
+				if !need[i] {
+					continue
+				}
+				grads[i], _ = g.Apply(OpSpec{
+					Name: []string{"", "batch_norm_dgamma", "batch_norm_dbeta"}[i], In: []tensor.Shape{xs}, Out: gs,
+					Forward: func(_ [][]float32, d []float32) error {
+						copy(d, sum)
 						return nil
 					},
-				}, v[0], dy, v[1])
-			}
-			if need[2] {
-				grads[2], _ = g.Apply(OpSpec{
-					Name: "batch_norm_dbeta", In: []tensor.Shape{xs}, Out: gs,
-					Forward: func(v [][]float32, db []float32) error {
-						kernels.RowSums(v[0], db, m)
-						return nil
-					},
-				}, dy)
+				}, bwd)
 			}
 			return grads, g.err
 		},

@@ -11,9 +11,9 @@ import (
 // Ops for conditional models: label embeddings, products and channel concat.
 
 // Embedding looks up rows of table (K, D) for labels (B), which hold class
-// indices as float32. With no shape the result is feature-major (D, B), as z
-// is; with a shape it is batch-major (B, D) data given that shape, e.g.
-// (1, B, 28, 28) to use each row as an image plane.
+// indices as float32. The result is feature-major (D, B), as z is; an
+// optional shape of D·B values relabels it, e.g. (1, 28, 28, B) to use each
+// row as an image plane.
 func (g *Graph) Embedding(table, labels *G.Node, shape ...int) *G.Node {
 	if g.err != nil {
 		return nil
@@ -25,8 +25,7 @@ func (g *Graph) Embedding(table, labels *G.Node, shape ...int) *G.Node {
 	}
 	k, d, b := ts[0], ts[1], ls[0]
 	out := tensor.Shape{d, b}
-	batchMajor := len(shape) > 0
-	if batchMajor {
+	if len(shape) > 0 {
 		out = tensor.Shape(shape)
 		if out.TotalSize() != b*d {
 			g.fail(fmt.Errorf("nn: embedding: shape %v does not hold %d×%d values", out, b, d))
@@ -52,10 +51,6 @@ func (g *Graph) Embedding(table, labels *G.Node, shape ...int) *G.Node {
 					return err
 				}
 				row := tab[c*d : (c+1)*d]
-				if batchMajor {
-					copy(y[i*d:(i+1)*d], row)
-					continue
-				}
 				for j, x := range row {
 					y[j*b+i] = x
 				}
@@ -75,11 +70,7 @@ func (g *Graph) Embedding(table, labels *G.Node, shape ...int) *G.Node {
 						}
 						row := dtab[c*d : (c+1)*d]
 						for j := range row {
-							if batchMajor {
-								row[j] += grad[i*d+j]
-							} else {
-								row[j] += grad[j*b+i]
-							}
+							row[j] += grad[j*b+i]
 						}
 					}
 					return nil

@@ -158,18 +158,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	start := time.Now()
 	winStart, winImgs := start, 0
 	realLabels := make([]int, cfg.Train.BatchSize)
+	realImgs := make([]float32, len(t.Real))
 	lastCkpt := ""
 	startStep := step
 	for step < total {
 		for k := 0; k < cfg.Train.NCritic; k++ {
-			if _, err := batcher.Next(t.Real, realLabels); err != nil {
+			if _, err := batcher.Next(realImgs, realLabels); err != nil {
 				return nil, err
 			}
-			if t.RealLabels != nil {
-				for i, l := range realLabels {
-					t.RealLabels[i] = float32(l)
-				}
-			}
+			t.SetBatch(realImgs, realLabels)
 			if err := t.DStep(); err != nil {
 				return nil, nanHint(step+1, err, lastCkpt, "optim.d.lr")
 			}

@@ -36,8 +36,8 @@ type Trainer struct {
 	OptD, OptG optim.Optimizer
 	clip       float32 // WGAN weight clip, 0 for none
 
-	// Input buffers, filled before each run.
-	Real       []float32 // (C, B, H, W): the real batch
+	// Input buffers, filled before each run (SetBatch).
+	Real       []float32 // (C, H, W, B): the real batch
 	RealLabels []float32 // (B)
 	z          []float32 // (Z, B), shared by both graphs
 	fakeLabels []float32 // (B), shared by both graphs
@@ -81,7 +81,7 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG) (*Trainer,
 		yReal, t.RealLabels = gd.Input("real_labels", b)
 	}
 	var x *G.Node
-	x, t.Real = gd.Input("real", model.C, b, model.H, model.W)
+	x, t.Real = gd.Input("real", model.C, model.H, model.W, b)
 	fake := model.G.Forward(gd, z, yFake)
 	outReal := model.D.Forward(gd, x, yReal)
 	outFake := model.D.Forward(gd, fake, yFake)
@@ -134,6 +134,38 @@ func (t *Trainer) drawNoise() {
 	t.Noise.FillNormal(t.z, 0, 1)
 	for i := range t.fakeLabels {
 		t.fakeLabels[i] = float32(t.Noise.IntN(t.Model.Classes))
+	}
+}
+
+// SetBatch loads a real batch given image after image (B, C·H·W), as the
+// data set stores it, into the graph's (C, H, W, B) input; labels may be nil
+// for unconditional models.
+func (t *Trainer) SetBatch(imgs []float32, labels []int) {
+	ToBatchLast(imgs, t.Real, t.Batch)
+	for i := range t.RealLabels {
+		t.RealLabels[i] = float32(labels[i])
+	}
+}
+
+// ToBatchLast transposes b vectors stored one after another (b, n) into
+// (n, b); FromBatchLast undoes it.
+func ToBatchLast(src, dst []float32, b int) {
+	n := len(src) / b
+	for i := 0; i < b; i++ {
+		for j, v := range src[i*n : (i+1)*n] {
+			dst[j*b+i] = v
+		}
+	}
+}
+
+// FromBatchLast transposes (n, b) into b vectors of n stored one after another.
+func FromBatchLast(src, dst []float32, b int) {
+	n := len(src) / b
+	for i := 0; i < b; i++ {
+		row := dst[i*n : (i+1)*n]
+		for j := range row {
+			row[j] = src[j*b+i]
+		}
 	}
 }
 
