@@ -60,3 +60,17 @@ func BenchmarkBNForwardTrain(b *testing.B) {
 		BNForwardTrain(x, y, gamma, beta, mean, inv, m, st, true, ReLU)
 	}
 }
+
+func BenchmarkLeakyReLU(b *testing.B) {
+	x := make([]float32, 64*14*14*64)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	y := make([]float32, len(x))
+	b.SetBytes(int64(8 * len(x)))
+	for i := 0; i < b.N; i++ {
+		copy(y, x)
+		actInPlace(LeakyReLU, y)
+		actGrad(LeakyReLU, y, x, y)
+	}
+}

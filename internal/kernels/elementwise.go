@@ -56,20 +56,28 @@ func ActBackward(a Act, y, dy, dx []float32) {
 	})
 }
 
+// The ReLU family is computed without branches, on the float bits: the sign
+// of a pre-activation is random, and a mispredicted branch per element cost
+// more than the arithmetic.
+
+// leaky holds LeakyReLU's slopes indexed by the sign bit.
+var leaky = [2]float32{1, LeakySlope}
+
+// positive returns 1 if the float with bits b is > 0 (not ±0, not
+// negative), else 0.
+func positive(b uint32) uint32 { return uint32(-int32(b)) >> 31 }
+
 // actInPlace applies a to every element of ys.
 func actInPlace(a Act, ys []float32) {
 	switch a {
 	case ReLU:
 		for i, v := range ys {
-			if v < 0 {
-				ys[i] = 0
-			}
+			b := math.Float32bits(v)
+			ys[i] = math.Float32frombits(b &^ uint32(int32(b)>>31)) // negative → +0
 		}
 	case LeakyReLU:
 		for i, v := range ys {
-			if v < 0 {
-				ys[i] = LeakySlope * v
-			}
+			ys[i] = v * leaky[math.Float32bits(v)>>31]
 		}
 	case Tanh:
 		for i, v := range ys {
@@ -92,19 +100,12 @@ func actGrad(a Act, y, dy, out []float32) {
 		copy(out, dy)
 	case ReLU:
 		for i, v := range y {
-			if v > 0 {
-				out[i] = dy[i]
-			} else {
-				out[i] = 0
-			}
+			keep := -positive(math.Float32bits(v)) // all ones where y > 0
+			out[i] = math.Float32frombits(math.Float32bits(dy[i]) & keep)
 		}
 	case LeakyReLU:
 		for i, v := range y {
-			if v > 0 {
-				out[i] = dy[i]
-			} else {
-				out[i] = LeakySlope * dy[i]
-			}
+			out[i] = dy[i] * leaky[1-positive(math.Float32bits(v))]
 		}
 	case Tanh:
 		for i, v := range y {

@@ -22,18 +22,25 @@ func shapeOf(n *G.Node) tensor.Shape {
 // Conv2d is a convolution without bias: x (C, H, W, B), w (Cout, C, K, K) →
 // (Cout, OH, OW, B).
 func (g *Graph) Conv2d(x, w *G.Node, stride, pad int) *G.Node {
+	n, _ := g.conv2d(x, w, stride, pad)
+	return n
+}
+
+// conv2d also returns the op's column buffer: after the op has run in a
+// pass, it holds im2col(x) of that pass.
+func (g *Graph) conv2d(x, w *G.Node, stride, pad int) (*G.Node, []float32) {
 	if g.err != nil {
-		return nil
+		return nil, nil
 	}
 	xs, ws := shapeOf(x), shapeOf(w)
 	if xs.Dims() != 4 || ws.Dims() != 4 || ws[1] != xs[0] {
 		g.fail(fmt.Errorf("nn: conv2d: input %v and weight %v do not fit", xs, ws))
-		return nil
+		return nil, nil
 	}
 	geo, err := kernels.NewGeom(xs[0], xs[3], xs[1], xs[2], ws[2], ws[3], stride, pad)
 	if err != nil {
 		g.fail(err)
-		return nil
+		return nil, nil
 	}
 	cout := ws[0]
 	cols := make([]float32, geo.Rows()*geo.Cols())
@@ -51,12 +58,13 @@ func (g *Graph) Conv2d(x, w *G.Node, stride, pad int) *G.Node {
 				grads[0] = g.convBackwardData(geo, cout, dy, in[1])
 			}
 			if need[1] {
-				grads[1] = g.convBackwardFilter(geo, cout, in[0], dy, ws)
+				// The forward op of this pass left im2col(x) in cols.
+				grads[1] = g.convBackwardFilter(geo, cout, in[0], dy, ws, cols)
 			}
 			return grads, g.err
 		},
 	}, x, w)
-	return n
+	return n, cols
 }
 
 // convBackwardData: dx (C, H, W, B) = col2im(wᵀ·dy).
@@ -74,15 +82,16 @@ func (g *Graph) convBackwardData(geo kernels.Geom, cout int, dy, w *G.Node) *G.N
 	return n
 }
 
-// convBackwardFilter: dw (Cout, C, K, K) = dy·im2col(x)ᵀ.
-func (g *Graph) convBackwardFilter(geo kernels.Geom, cout int, x, dy *G.Node, ws tensor.Shape) *G.Node {
-	cols := make([]float32, geo.Rows()*geo.Cols())
+// convBackwardFilter: dw (Cout, C, K, K) = dy·im2col(x)ᵀ, where cols holds
+// im2col(x), written by the forward op earlier in the same pass (dy
+// depends on that op's output, so the order is guaranteed).
+func (g *Graph) convBackwardFilter(geo kernels.Geom, cout int, x, dy *G.Node, ws tensor.Shape, cols []float32) *G.Node {
 	n, _ := g.Apply(OpSpec{
 		Name: "conv2d_dw",
 		In:   []tensor.Shape{shapeOf(x), shapeOf(dy)},
 		Out:  ws,
 		Forward: func(in [][]float32, dw []float32) error {
-			kernels.ConvBackwardFilter(geo, cout, in[0], in[1], dw, cols, false)
+			kernels.ConvBackwardFilter(geo, cout, in[0], in[1], dw, cols, true)
 			return nil
 		},
 	}, x, dy)
@@ -125,12 +134,14 @@ func (g *Graph) ConvTranspose2d(x, w *G.Node, stride, pad int) *G.Node {
 		},
 		Backward: func(need []bool, in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
 			grads := make(G.Nodes, 2)
+			var dyCols []float32
 			if need[0] {
-				// dx = conv(dy, w): w's (Cin, Cout, K, K) is a Conv2d weight from Cout to Cin channels.
-				grads[0] = g.Conv2d(dy, in[1], stride, pad)
+				// dx = conv(dy, w): w's (Cin, Cout, K, K) is a Conv2d weight
+				// from Cout to Cin channels. Its op leaves im2col(dy) in dyCols.
+				grads[0], dyCols = g.conv2d(dy, in[1], stride, pad)
 			}
 			if need[1] {
-				grads[1] = g.convTBackwardFilter(geo, cin, in[0], dy, ws)
+				grads[1] = g.convTBackwardFilter(geo, cin, in[0], dy, ws, grads[0], dyCols)
 			}
 			return grads, g.err
 		},
@@ -138,17 +149,32 @@ func (g *Graph) ConvTranspose2d(x, w *G.Node, stride, pad int) *G.Node {
 	return n
 }
 
-func (g *Graph) convTBackwardFilter(geo kernels.Geom, cin int, x, dy *G.Node, ws tensor.Shape) *G.Node {
-	cols := make([]float32, geo.Rows()*geo.Cols())
+// convTBackwardFilter: dw (Cin, Cout, K, K) = x·im2col(dy)ᵀ. When the dx
+// node exists, its op has computed im2col(dy) into dyCols; the node is made
+// an input so that it runs first. Otherwise the op computes its own.
+func (g *Graph) convTBackwardFilter(geo kernels.Geom, cin int, x, dy *G.Node, ws tensor.Shape, dx *G.Node, dyCols []float32) *G.Node {
+	if dx == nil {
+		cols := make([]float32, geo.Rows()*geo.Cols())
+		n, _ := g.Apply(OpSpec{
+			Name: "conv_transpose2d_dw",
+			In:   []tensor.Shape{shapeOf(x), shapeOf(dy)},
+			Out:  ws,
+			Forward: func(in [][]float32, dw []float32) error {
+				kernels.ConvTBackwardFilter(geo, cin, in[0], in[1], dw, cols, false)
+				return nil
+			},
+		}, x, dy)
+		return n
+	}
 	n, _ := g.Apply(OpSpec{
 		Name: "conv_transpose2d_dw",
-		In:   []tensor.Shape{shapeOf(x), shapeOf(dy)},
+		In:   []tensor.Shape{shapeOf(x), shapeOf(dy), shapeOf(dx)},
 		Out:  ws,
 		Forward: func(in [][]float32, dw []float32) error {
-			kernels.ConvTBackwardFilter(geo, cin, in[0], in[1], dw, cols, false)
+			kernels.ConvTBackwardFilter(geo, cin, in[0], in[1], dw, dyCols, true)
 			return nil
 		},
-	}, x, dy)
+	}, x, dy, dx)
 	return n
 }
 
