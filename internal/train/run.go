@@ -162,18 +162,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	lastCkpt := ""
 	startStep := step
 	for step < total {
-		for k := 0; k < cfg.Train.NCritic; k++ {
+		next := func() error {
 			if _, err := batcher.Next(realImgs, realLabels); err != nil {
-				return nil, err
+				return err
 			}
 			t.SetBatch(realImgs, realLabels)
-			if err := t.DStep(); err != nil {
-				return nil, nanHint(step+1, err, lastCkpt, "optim.d.lr")
-			}
 			winImgs += cfg.Train.BatchSize
+			return nil
 		}
-		if err := t.GStep(); err != nil {
-			return nil, nanHint(step+1, err, lastCkpt, "optim.g.lr")
+		if err := t.Step(next); err != nil {
+			return nil, nanHint(step+1, err, lastCkpt, "optim.d.lr / optim.g.lr")
 		}
 		step++
 		l := t.Last()

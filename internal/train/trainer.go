@@ -6,6 +6,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/losses"
@@ -17,20 +18,28 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Trainer owns the two training graphs of a model:
+// Trainer owns the two training graphs of a model. Both read the same
+// parameter tensors, so an optimiser step on one is seen by the other.
 //
-//	D graph: z → G (no gradient) → fake;  D(real), D(fake) → loss_D → ∂/∂θ_D
+// With n_critic = 1 (DCGAN, CGAN, GAN) one fake batch serves both steps, as
+// in PyTorch's DCGAN example, and the generator runs once per iteration:
+//
+//	G graph: z → G → fake → [D step] → D (weights fixed) → loss_G → ∂/∂θ_G
+//	D graph: real, fake (an input) → D → loss_D → ∂/∂θ_D
+//
+// where [D step] is an op that hands the fake batch to the D graph, runs it
+// and updates D before the G graph continues (its gradient is the identity).
+//
+// With n_critic > 1 (WGAN) every critic step draws fresh noise, so the D
+// graph has its own generator pass (no gradient), and the G step draws
+// fresh noise too:
+//
+//	D graph: z → G → fake;  real, fake → D → loss_D → ∂/∂θ_D
 //	G graph: z → G → D (weights fixed) → loss_G → ∂/∂θ_G
-//
-// Both graphs read the same parameter tensors, so an optimiser step on one
-// is seen by the other. With n_critic = 1 (DCGAN, CGAN, GAN) the G step
-// reuses the z and fake labels of the D step, as PyTorch's DCGAN example
-// does with its one fake batch; its batch norms then skip the running
-// statistics update the D graph already made. With n_critic > 1 (WGAN)
-// every step draws fresh noise.
 type Trainer struct {
-	Model *models.GAN
-	Batch int
+	Model   *models.GAN
+	Batch   int
+	NCritic int
 
 	dm, gm     *nn.Machine
 	OptD, OptG optim.Optimizer
@@ -41,19 +50,30 @@ type Trainer struct {
 	RealLabels []float32 // (B)
 	z          []float32 // (Z, B), shared by both graphs
 	fakeLabels []float32 // (B), shared by both graphs
+	fake       []float32 // (C, H, W, B): the D graph's fake input (shared mode)
 
 	// What the loss ops saw in the last runs.
 	dReal, dFake, gFake *losses.Stat
 
-	Noise  *rng.RNG
-	reuseZ bool
-	dSteps int // D steps since the last G step
+	Noise *rng.RNG
+	// Time spent in D steps and G steps (excluding the D step) so far.
+	TimeD, TimeG time.Duration
+	nextBatch    func() error
+	// inner is what the D-step op does (tests replace it to hold D fixed).
+	inner func() error
 }
 
-// NewTrainer builds and compiles the graphs for batches of size b.
+// NewTrainer builds and compiles the graphs for batches of cfg.Train.BatchSize.
 func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG) (*Trainer, error) {
 	b := cfg.Train.BatchSize
-	t := &Trainer{Model: model, Batch: b, Noise: noise, reuseZ: cfg.Train.NCritic == 1}
+	t := &Trainer{Model: model, Batch: b, NCritic: cfg.Train.NCritic, Noise: noise}
+	t.inner = func() error {
+		if err := t.nextBatch(); err != nil {
+			return err
+		}
+		return t.runD()
+	}
+	shared := t.NCritic == 1
 	if model.Loss == models.Wasserstein {
 		t.clip = float32(cfg.WGAN.Clip)
 	}
@@ -74,15 +94,18 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG) (*Trainer,
 
 	// D graph.
 	gd := nn.NewGraph(true, model.D.Params()...)
-	z := gd.InputFrom("z", zT)
 	var yFake, yReal *G.Node
 	if model.Conditional {
 		yFake = gd.InputFrom("fake_labels", yT)
 		yReal, t.RealLabels = gd.Input("real_labels", b)
 	}
-	var x *G.Node
+	var x, fake *G.Node
 	x, t.Real = gd.Input("real", model.C, model.H, model.W, b)
-	fake := model.G.Forward(gd, z, yFake)
+	if shared {
+		fake, t.fake = gd.Input("fake", model.C, model.H, model.W, b)
+	} else {
+		fake = model.G.Forward(gd, gd.InputFrom("z", zT), yFake)
+	}
 	outReal := model.D.Forward(gd, x, yReal)
 	outFake := model.D.Forward(gd, fake, yFake)
 	var lossReal, lossFake *G.Node
@@ -101,15 +124,15 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG) (*Trainer,
 
 	// G graph.
 	gg := nn.NewGraph(true, model.G.Params()...)
-	if t.reuseZ {
-		gg.FreezeStats(model.G.BatchNorms()...)
-	}
-	z = gg.InputFrom("z", zT)
 	yFake = nil
 	if model.Conditional {
 		yFake = gg.InputFrom("fake_labels", yT)
 	}
-	outFake = model.D.Forward(gg, model.G.Forward(gg, z, yFake), yFake)
+	fake = model.G.Forward(gg, gg.InputFrom("z", zT), yFake)
+	if shared {
+		fake = t.dStepOp(gg, fake)
+	}
+	outFake = model.D.Forward(gg, fake, yFake)
 	var lossG *G.Node
 	switch model.Loss {
 	case models.BCE:
@@ -124,6 +147,27 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG) (*Trainer,
 	return t, nil
 }
 
+// dStepOp passes the fake batch through unchanged; on the way it copies it
+// into the D graph's input and performs the D step.
+func (t *Trainer) dStepOp(g *nn.Graph, fake *G.Node) *G.Node {
+	s := fake.Shape().Clone()
+	n, _ := g.Apply(nn.OpSpec{
+		Name: "discriminator_step", In: []tensor.Shape{s}, Out: s, DiffWRT: []bool{true},
+		Forward: func(v [][]float32, out []float32) error {
+			copy(t.fake, v[0])
+			if err := t.inner(); err != nil {
+				return err
+			}
+			copy(out, v[0])
+			return nil
+		},
+		Backward: func(_ []bool, _ G.Nodes, _, dy *G.Node) (G.Nodes, error) {
+			return G.Nodes{dy}, nil
+		},
+	}, fake)
+	return n
+}
+
 // Close releases the machines.
 func (t *Trainer) Close() {
 	t.dm.Close()
@@ -135,6 +179,67 @@ func (t *Trainer) drawNoise() {
 	for i := range t.fakeLabels {
 		t.fakeLabels[i] = float32(t.Noise.IntN(t.Model.Classes))
 	}
+}
+
+// Step runs one training iteration: NCritic discriminator (critic) steps,
+// each on a real batch that next loads (with SetBatch), then one generator
+// step.
+func (t *Trainer) Step(next func() error) error {
+	t.nextBatch = next
+	if t.NCritic == 1 {
+		// The D step runs inside the G graph, right after the generator.
+		t.drawNoise()
+		start, d0 := time.Now(), t.TimeD
+		err := t.gm.Run()
+		t.TimeG += time.Since(start) - (t.TimeD - d0)
+		if err != nil {
+			return fmt.Errorf("generator step: %w", err)
+		}
+		if err := step(t.OptG, t.gm); err != nil {
+			return fmt.Errorf("generator update: %w", err)
+		}
+		return nil
+	}
+	for k := 0; k < t.NCritic; k++ {
+		if err := next(); err != nil {
+			return err
+		}
+		t.drawNoise()
+		if err := t.runD(); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	t.drawNoise()
+	if err := t.gm.Run(); err != nil {
+		return fmt.Errorf("generator step: %w", err)
+	}
+	if err := step(t.OptG, t.gm); err != nil {
+		return fmt.Errorf("generator update: %w", err)
+	}
+	t.TimeG += time.Since(start)
+	return nil
+}
+
+// runD runs the D graph on the loaded batch and noise and updates D.
+func (t *Trainer) runD() error {
+	start := time.Now()
+	defer func() { t.TimeD += time.Since(start) }()
+	if err := t.dm.Run(); err != nil {
+		return fmt.Errorf("discriminator step: %w", err)
+	}
+	if err := step(t.OptD, t.dm); err != nil {
+		return fmt.Errorf("discriminator update: %w", err)
+	}
+	if t.clip > 0 {
+		for _, p := range t.Model.D.Params() {
+			d := p.Data()
+			for i, v := range d {
+				d[i] = min(max(v, -t.clip), t.clip)
+			}
+		}
+	}
+	return nil
 }
 
 // SetBatch loads a real batch given image after image (B, C·H·W), as the
@@ -167,43 +272,6 @@ func FromBatchLast(src, dst []float32, b int) {
 			row[j] = src[j*b+i]
 		}
 	}
-}
-
-// DStep updates the discriminator (critic) once on the batch in Real (and
-// RealLabels) and fresh noise.
-func (t *Trainer) DStep() error {
-	t.drawNoise()
-	if err := t.dm.Run(); err != nil {
-		return fmt.Errorf("discriminator step: %w", err)
-	}
-	if err := step(t.OptD, t.dm); err != nil {
-		return fmt.Errorf("discriminator update: %w", err)
-	}
-	if t.clip > 0 {
-		for _, p := range t.Model.D.Params() {
-			d := p.Data()
-			for i, v := range d {
-				d[i] = min(max(v, -t.clip), t.clip)
-			}
-		}
-	}
-	t.dSteps++
-	return nil
-}
-
-// GStep updates the generator once.
-func (t *Trainer) GStep() error {
-	if !t.reuseZ || t.dSteps == 0 {
-		t.drawNoise()
-	}
-	t.dSteps = 0
-	if err := t.gm.Run(); err != nil {
-		return fmt.Errorf("generator step: %w", err)
-	}
-	if err := step(t.OptG, t.gm); err != nil {
-		return fmt.Errorf("generator update: %w", err)
-	}
-	return nil
 }
 
 func step(o optim.Optimizer, m *nn.Machine) error {

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -17,8 +18,16 @@ func TestModelGradientsMatchFiniteDifferences(t *testing.T) {
 	if testing.Short() {
 		t.Skip("hundreds of forward passes; run without -short")
 	}
+	// n_critic 1: one generator pass feeds both graphs; 2: separate passes.
+	for _, nCritic := range []int{1, 2} {
+		t.Run(fmt.Sprintf("n_critic=%d", nCritic), func(t *testing.T) { gradientCheck(t, nCritic) })
+	}
+}
+
+func gradientCheck(t *testing.T, nCritic int) {
 	cfg := config.Default()
 	cfg.Train.BatchSize = 4
+	cfg.Train.NCritic = nCritic
 	model, err := models.New("dcgan", cfg.LatentDim, rng.New(3, 1))
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +40,15 @@ func TestModelGradientsMatchFiniteDifferences(t *testing.T) {
 	r := rng.New(5, 1)
 	r.FillNormal(tr.Real, 0, 0.5)
 	r.FillNormal(tr.z, 0, 1)
+	// Hold D fixed while G is differentiated; one G pass fills the D
+	// graph's fake input in the shared mode.
+	tr.inner = func() error { return nil }
+	if err := tr.gm.Run(); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range mustGrads(t, tr.gm) {
+		clear(g)
+	}
 
 	check := func(name string, m *nn.Machine, loss func() float64) {
 		if err := m.Run(); err != nil {
@@ -101,4 +119,13 @@ func TestModelGradientsMatchFiniteDifferences(t *testing.T) {
 	}
 	check("D", tr.dm, func() float64 { return tr.dReal.Loss + tr.dFake.Loss })
 	check("G", tr.gm, func() float64 { return tr.gFake.Loss })
+}
+
+func mustGrads(t *testing.T, m *nn.Machine) [][]float32 {
+	t.Helper()
+	g, err := m.Grads()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
