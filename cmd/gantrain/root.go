@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/models"
 	"github.com/spf13/cobra"
 )
 
@@ -31,6 +33,11 @@ type streams struct {
 	Out, ErrOut io.Writer
 	// IsTerminal reports whether ErrOut is a terminal (progress bars).
 	IsTerminal bool
+}
+
+func init() {
+	// The config validates model names against the registry.
+	config.Models = models.Names()
 }
 
 func newRootCmd(s *streams) *cobra.Command {

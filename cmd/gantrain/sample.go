@@ -3,8 +3,12 @@ package main
 import (
 	"fmt"
 	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
+	"github.com/gantrain/gantrain/internal/fsutil"
 	"github.com/gantrain/gantrain/internal/gen"
 	"github.com/gantrain/gantrain/internal/imgio"
 	"github.com/gantrain/gantrain/internal/models"
@@ -19,6 +23,7 @@ type sampleOptions struct {
 	Seed            uint64
 	OutFile         string
 	Nrow            int
+	Class           string
 }
 
 func newSampleCmd(s *streams) *cobra.Command {
@@ -28,9 +33,15 @@ func newSampleCmd(s *streams) *cobra.Command {
 		Short: "Generate images from a trained model",
 		Long: `Generate a grid of images from a run's newest checkpoint (--run) or from a
 checkpoint directory (--checkpoint). The latent vectors come from --seed:
-the same seed gives the same vectors on any machine.`,
-		Example: `  gantrain sample --run runs/smoke --n 64 --out g.png`,
-		Args:    cobra.NoArgs,
+the same seed gives the same vectors on any machine.
+
+For a conditional model (cgan), --class 7 draws --n images of digit 7, and
+--class 0,3,7 draws --n images of each, one row per class, the same latent
+vectors in every row. Without --class the labels cycle through 0..9. The
+labels, in grid order, are written beside the PNG as <out>.labels.txt.`,
+		Example: `  gantrain sample --run runs/smoke --n 64 --out g.png
+  gantrain sample --run runs/cgan --class 3 --n 16 --out threes.png`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSample(o)
 		},
@@ -41,7 +52,8 @@ the same seed gives the same vectors on any machine.`,
 	f.IntVarP(&o.N, "n", "n", 64, "number of images")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the latent vectors")
 	f.StringVarP(&o.OutFile, "out", "o", "samples.png", "output PNG file")
-	f.IntVar(&o.Nrow, "nrow", 0, "images per grid row (default: a square grid)")
+	f.IntVar(&o.Nrow, "nrow", 0, "images per grid row (default: a square grid, or --n with --class)")
+	f.StringVar(&o.Class, "class", "", "conditional models: class or comma-separated classes to draw")
 	return cmd
 }
 
@@ -84,22 +96,80 @@ func runSample(o *sampleOptions) error {
 	if err != nil {
 		return err
 	}
-	s, err := gen.NewSampler(m, min(o.N, 256))
+	classes, err := parseClasses(o.Class, m)
+	if err != nil {
+		return err
+	}
+	z := gen.Noise(o.Seed, o.N, m.Latent)
+	var labels []int
+	nrow := o.Nrow
+	switch {
+	case classes != nil:
+		// The same n latent vectors for every class, one row per class.
+		zs := make([]float32, 0, len(classes)*len(z))
+		for _, c := range classes {
+			zs = append(zs, z...)
+			for i := 0; i < o.N; i++ {
+				labels = append(labels, c)
+			}
+		}
+		z = zs
+		if nrow == 0 {
+			nrow = o.N
+		}
+	case m.Conditional:
+		for i := 0; i < o.N; i++ {
+			labels = append(labels, i%m.Classes)
+		}
+		if nrow == 0 {
+			nrow = m.Classes
+		}
+	}
+	n := len(z) / m.Latent
+	if nrow == 0 {
+		nrow = int(math.Ceil(math.Sqrt(float64(n))))
+	}
+	s, err := gen.NewSampler(m, min(n, 256))
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	imgs, err := s.Generate(gen.Noise(o.Seed, o.N, m.Latent), nil)
+	imgs, err := s.Generate(z, labels)
 	if err != nil {
 		return err
 	}
-	nrow := o.Nrow
-	if nrow == 0 {
-		nrow = int(math.Ceil(math.Sqrt(float64(o.N))))
-	}
-	if err := imgio.WriteGrid(o.OutFile, imgs, o.N, m.H, m.W, nrow); err != nil {
+	if err := imgio.WriteGrid(o.OutFile, imgs, n, m.H, m.W, nrow); err != nil {
 		return err
+	}
+	if labels != nil {
+		var b strings.Builder
+		for _, l := range labels {
+			fmt.Fprintln(&b, l)
+		}
+		path := strings.TrimSuffix(o.OutFile, filepath.Ext(o.OutFile)) + ".labels.txt"
+		if err := fsutil.WriteBytes(path, []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
 	}
 	fmt.Fprintln(o.Out, o.OutFile)
 	return nil
+}
+
+// parseClasses reads --class: nil when absent.
+func parseClasses(s string, m *models.GAN) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if !m.Conditional {
+		return nil, usagef("--class: model %s is not conditional (train a cgan for that)", m.Name)
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || c < 0 || c >= m.Classes {
+			return nil, usagef("--class %s: %q is not a class in 0..%d", s, f, m.Classes-1)
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }

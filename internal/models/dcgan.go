@@ -15,13 +15,32 @@ const (
 	initStd    = 0.02 // DCGAN paper
 )
 
+// classes is K, the number of labels of the conditional model (MNIST digits).
+const classes = 10
+
 func init() {
 	Register(Spec{
 		Name:        "dcgan",
 		Description: "DCGAN (Radford et al. 2015): transposed-convolution generator, strided-convolution discriminator, BCE",
 		New: func(latent int, r *rng.RNG) (*GAN, error) {
 			return &GAN{Name: "dcgan", Loss: BCE, Latent: latent, C: 1, H: 28, W: 28,
-				G: newDCGANGenerator(latent, 0, r), D: newDCGANDiscriminator(1, r)}, nil
+				G: newDCGANGenerator(latent, 0, r), D: newDCGANDiscriminator(0, r)}, nil
+		},
+	})
+	Register(Spec{
+		Name:        "wgan",
+		Description: "WGAN (Arjovsky et al. 2017): the DCGAN networks, a linear critic, Earth-Mover loss, weight clipping",
+		New: func(latent int, r *rng.RNG) (*GAN, error) {
+			return &GAN{Name: "wgan", Loss: Wasserstein, Latent: latent, C: 1, H: 28, W: 28,
+				G: newDCGANGenerator(latent, 0, r), D: newDCGANDiscriminator(0, r)}, nil
+		},
+	})
+	Register(Spec{
+		Name:        "cgan",
+		Description: "conditional DCGAN (Mirza & Osindero 2014): G gets z ⊙ embed(y), D gets embed(y) as a second image channel",
+		New: func(latent int, r *rng.RNG) (*GAN, error) {
+			return &GAN{Name: "cgan", Loss: BCE, Conditional: true, Classes: classes, Latent: latent, C: 1, H: 28, W: 28,
+				G: newDCGANGenerator(latent, classes, r), D: newDCGANDiscriminator(classes, r)}, nil
 		},
 	})
 }
@@ -37,6 +56,8 @@ type dcganGenerator struct {
 	up2   *nn.ConvT2dLayer
 }
 
+// newDCGANGenerator makes the generator; with classes > 0 it is
+// conditional: z is multiplied elementwise by a learned (K, Z) embedding of y.
 func newDCGANGenerator(latent, classes int, r *rng.RNG) *dcganGenerator {
 	m := &dcganGenerator{
 		fc:    nn.NewLinear("g.fc", latent, 128*7*7, false),
@@ -100,12 +121,22 @@ type dcganDiscriminator struct {
 	fc      *nn.LinearLayer
 }
 
-func newDCGANDiscriminator(inC int, r *rng.RNG) *dcganDiscriminator {
+// newDCGANDiscriminator makes the discriminator; with classes > 0 it is
+// conditional: a (K, 784) label embedding becomes a second input channel.
+func newDCGANDiscriminator(classes int, r *rng.RNG) *dcganDiscriminator {
+	inC := 1
+	if classes > 0 {
+		inC = 2
+	}
 	m := &dcganDiscriminator{
 		conv1:   nn.NewConv2d("d.conv1", inC, 64, 4, 2, 1, true),
 		conv2:   nn.NewConv2d("d.conv2", 64, 128, 4, 2, 1, false),
 		conv2BN: nn.NewBatchNorm("d.conv2_bn", 128, bnMomentum, bnEps),
 		fc:      nn.NewLinear("d.fc", 128*7*7, 1, true),
+	}
+	if classes > 0 {
+		m.embed = nn.NewParam("d.embed.weight", classes, 28*28)
+		nn.InitNormal(m.embed, r, 0, 1) // nn.Embedding's default N(0, 1)
 	}
 	m.conv1.Init(r, initStd)
 	m.conv2.Init(r, initStd)

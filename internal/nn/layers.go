@@ -61,12 +61,12 @@ func (l *Conv2dLayer) Forward(g *Graph, x *G.Node, act kernels.Act) *G.Node {
 	return biasAct(g, g.Conv2d(x, g.Param(l.W), l.Stride, l.Pad), l.B, act)
 }
 
-func biasAct(g *Graph, y *G.Node, b *Param, act kernels.Act) *G.Node {
+func biasAct(g *Graph, y *G.Node, b *Param, act kernels.Act, shape ...int) *G.Node {
 	switch {
 	case b != nil:
-		return g.BiasAct(y, g.Param(b), act)
-	case act != kernels.Identity:
-		return g.Activation(y, act)
+		return g.BiasAct(y, g.Param(b), act, shape...)
+	case act != kernels.Identity || len(shape) > 0:
+		return g.Activation(y, act, shape...)
 	}
 	return y
 }
@@ -128,9 +128,10 @@ func (l *LinearLayer) Init(r *rng.RNG, std float64) {
 	}
 }
 
-// Forward maps x (in, B) to (out, B) and applies act (fused with the bias).
-func (l *LinearLayer) Forward(g *Graph, x *G.Node, act kernels.Act) *G.Node {
-	return biasAct(g, g.Linear(x, g.Param(l.W)), l.B, act)
+// Forward maps x (in, B) — or (…, B) holding in·B values — to (out, B) and
+// applies act (fused with the bias); an optional shape relabels the output.
+func (l *LinearLayer) Forward(g *Graph, x *G.Node, act kernels.Act, shape ...int) *G.Node {
+	return biasAct(g, g.Linear(x, g.Param(l.W)), l.B, act, shape...)
 }
 
 // Params lists the learnables.

@@ -179,17 +179,18 @@ func (g *Graph) convTBackwardFilter(geo kernels.Geom, cin int, x, dy *G.Node, ws
 }
 
 // Linear is a fully connected layer without bias in feature-major layout:
-// x (In, B), w (Out, In) → (Out, B) = w·x.
+// x (In, B) — or any (…, B) whose leading dimensions multiply to In, such as
+// (C, H, W, B) images — and w (Out, In) → (Out, B) = w·x.
 func (g *Graph) Linear(x, w *G.Node) *G.Node {
 	if g.err != nil {
 		return nil
 	}
 	xs, ws := shapeOf(x), shapeOf(w)
-	if xs.Dims() != 2 || ws.Dims() != 2 || ws[1] != xs[0] {
+	if xs.Dims() < 2 || ws.Dims() != 2 || xs.TotalSize() != ws[1]*xs[xs.Dims()-1] {
 		g.fail(fmt.Errorf("nn: linear: input %v and weight %v do not fit", xs, ws))
 		return nil
 	}
-	in, out, b := ws[1], ws[0], xs[1]
+	in, out, b := ws[1], ws[0], xs[xs.Dims()-1]
 	n, _ := g.Apply(OpSpec{
 		Name: "linear",
 		In:   []tensor.Shape{xs, ws}, Out: tensor.Shape{out, b}, DiffWRT: []bool{true, true},
@@ -226,8 +227,9 @@ func (g *Graph) Linear(x, w *G.Node) *G.Node {
 // AddBias adds b[c] to channel c of x (C, …).
 func (g *Graph) AddBias(x, b *G.Node) *G.Node { return g.BiasAct(x, b, kernels.Identity) }
 
-// BiasAct adds b[c] to channel c of x (C, …) and applies a: one pass.
-func (g *Graph) BiasAct(x, b *G.Node, a kernels.Act) *G.Node {
+// BiasAct adds b[c] to channel c of x (C, …) and applies a: one pass. An
+// optional shape relabels the output (see Activation).
+func (g *Graph) BiasAct(x, b *G.Node, a kernels.Act, shape ...int) *G.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -236,10 +238,17 @@ func (g *Graph) BiasAct(x, b *G.Node, a kernels.Act) *G.Node {
 		g.fail(fmt.Errorf("nn: bias %v does not fit input %v", bs, xs))
 		return nil
 	}
+	os := xs
+	if len(shape) > 0 {
+		if os = tensor.Shape(shape); os.TotalSize() != xs.TotalSize() {
+			g.fail(fmt.Errorf("nn: bias_%s: cannot shape %v as %v", a, xs, os))
+			return nil
+		}
+	}
 	m := xs.TotalSize() / xs[0]
 	n, _ := g.Apply(OpSpec{
 		Name: "bias_" + a.String(),
-		In:   []tensor.Shape{xs, bs}, Out: xs, DiffWRT: []bool{true, true},
+		In:   []tensor.Shape{xs, bs}, Out: os, DiffWRT: []bool{true, true},
 		Forward: func(v [][]float32, y []float32) error {
 			kernels.BiasAct(v[0], v[1], y, m, a)
 			return nil
@@ -248,9 +257,9 @@ func (g *Graph) BiasAct(x, b *G.Node, a kernels.Act) *G.Node {
 			grads := make(G.Nodes, 2)
 			// The gradient before the activation: dy itself for the identity.
 			dpre := dy
-			if a != kernels.Identity {
+			if a != kernels.Identity || !os.Eq(xs) {
 				dpre, _ = g.Apply(OpSpec{
-					Name: a.String() + "_grad", In: []tensor.Shape{xs, xs}, Out: xs,
+					Name: a.String() + "_grad", In: []tensor.Shape{os, os}, Out: xs,
 					Forward: func(v [][]float32, dx []float32) error {
 						kernels.ActBackward(a, v[0], v[1], dx)
 						return nil

@@ -129,3 +129,61 @@ func mustGrads(t *testing.T, m *nn.Machine) [][]float32 {
 	}
 	return g
 }
+
+// WGAN: after every critic step every critic weight — not the gradient —
+// lies in [−clip, clip], and the generator is untouched.
+func TestWeightClamp(t *testing.T) {
+	cfg := config.Default()
+	cfg.Model, cfg.Train.BatchSize, cfg.Train.NCritic = "wgan", 8, 5
+	cfg.Optim.D = config.OptimSpec{Name: "rmsprop", LR: 5e-5, Alpha: 0.99, Eps: 1e-8}
+	cfg.Optim.G = cfg.Optim.D
+	model, err := models.New("wgan", cfg.LatentDim, rng.New(3, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(cfg, model, rng.New(4, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	rng.New(5, 1).FillNormal(tr.Real, 0, 0.5)
+	before := map[string][]float32{}
+	outside := 0
+	for _, p := range model.G.Params() {
+		before[p.Name] = append([]float32(nil), p.Data()...)
+	}
+	for _, p := range model.D.Params() {
+		for _, v := range p.Data() {
+			if v > 0.01 || v < -0.01 {
+				outside++
+			}
+		}
+	}
+	if outside == 0 {
+		t.Fatal("initial critic weights already inside the clip range: the test proves nothing")
+	}
+	if err := tr.runD(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range model.D.Params() {
+		for i, v := range p.Data() {
+			if v > 0.01 || v < -0.01 {
+				t.Fatalf("%s[%d] = %v after a critic step", p.Name, i, v)
+			}
+		}
+	}
+	for _, p := range model.G.Params() {
+		for i, v := range p.Data() {
+			if v != before[p.Name][i] {
+				t.Fatalf("critic step changed generator weight %s[%d]", p.Name, i)
+			}
+		}
+	}
+	// A full iteration: five critic steps and a generator step.
+	if err := tr.Step(func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if l := tr.Last(); l.EarthMover != l.DReal-l.DFake || l.LossD != -l.EarthMover {
+		t.Errorf("earth mover %v, loss_d %v, C(real) %v, C(fake) %v", l.EarthMover, l.LossD, l.DReal, l.DFake)
+	}
+}

@@ -1,0 +1,79 @@
+package models
+
+import (
+	"math"
+
+	"github.com/gantrain/gantrain/internal/kernels"
+	"github.com/gantrain/gantrain/internal/nn"
+	"github.com/gantrain/gantrain/internal/rng"
+	G "gorgonia.org/gorgonia"
+)
+
+// The fully connected GAN of Goodfellow et al. (2014), in its common
+// PyTorch form: the baseline the DCGAN improves on.
+//
+//	G: z (Z, B) → 256 → 512 → 1024 (LeakyReLU 0.2) → 784, tanh → (1, 28, 28, B)
+//	D: x (1, 28, 28, B) = (784, B) → 1024 → 512 → 256 (LeakyReLU 0.2) → 1 logit
+//
+// Weights: g.fc1 … g.fc4 and d.fc1 … d.fc4 (.weight (out, in), .bias (out)),
+// with PyTorch's default Linear initialisation.
+
+func init() {
+	Register(Spec{
+		Name:        "gan",
+		Description: "the original fully connected GAN (Goodfellow et al. 2014) with BCE",
+		New: func(latent int, r *rng.RNG) (*GAN, error) {
+			return &GAN{Name: "gan", Loss: BCE, Latent: latent, C: 1, H: 28, W: 28,
+				G: newMLP("g", []int{latent, 256, 512, 1024, 784}, kernels.Tanh, []int{1, 28, 28}, r),
+				D: newMLP("d", []int{784, 1024, 512, 256, 1}, kernels.Identity, nil, r)}, nil
+		},
+	})
+}
+
+// mlp is a stack of fully connected layers with LeakyReLU between them.
+type mlp struct {
+	layers []*nn.LinearLayer
+	last   kernels.Act
+	image  []int // output (C, H, W) for a generator
+}
+
+func newMLP(prefix string, sizes []int, last kernels.Act, image []int, r *rng.RNG) *mlp {
+	m := &mlp{last: last, image: image}
+	for i := 0; i+1 < len(sizes); i++ {
+		l := nn.NewLinear(prefix+".fc"+string(rune('1'+i)), sizes[i], sizes[i+1], true)
+		// torch.nn.Linear's default: U(−1/√in, 1/√in) for weight and bias
+		// (kaiming_uniform with a = √5 gives that bound for the weight).
+		bound := 1 / math.Sqrt(float64(sizes[i]))
+		nn.InitUniform(l.W, r, bound)
+		nn.InitUniform(l.B, r, bound)
+		m.layers = append(m.layers, l)
+	}
+	return m
+}
+
+func (m *mlp) Forward(g *nn.Graph, x, _ *G.Node) *G.Node {
+	b := x.Shape()[x.Shape().Dims()-1]
+	for i, l := range m.layers {
+		if i < len(m.layers)-1 {
+			x = l.Forward(g, x, kernels.LeakyReLU) // (out, B)
+			continue
+		}
+		if m.image != nil {
+			return l.Forward(g, x, m.last, m.image[0], m.image[1], m.image[2], b) // (C, H, W, B)
+		}
+		x = l.Forward(g, x, m.last) // (1, B)
+	}
+	return x
+}
+
+func (m *mlp) Params() []*nn.Param {
+	var ps []*nn.Param
+	for _, l := range m.layers {
+		ps = append(ps, l.Params()...)
+	}
+	return ps
+}
+
+func (m *mlp) Buffers() []nn.Buffer { return nil }
+
+func (m *mlp) BatchNorms() []*kernels.BNStats { return nil }
