@@ -7,6 +7,8 @@
 package blas
 
 import (
+	"sync/atomic"
+
 	"github.com/gantrain/gantrain/internal/parallel"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -26,6 +28,13 @@ func init() {
 // Name reports the engine in use, e.g. "OpenBLAS 0.3.21 (cgo)".
 func Name() string { return name }
 
+// flops counts the floating-point operations of every Sgemm call.
+var flops atomic.Int64
+
+// Flops returns the number of floating-point operations (2·m·n·k per
+// product) done by Sgemm so far: what benchmarks divide by time.
+func Flops() int64 { return flops.Load() }
+
 // minSplit is the smallest share of C's rows or columns worth a thread.
 const minSplit = 32
 
@@ -41,6 +50,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	if m == 0 || n == 0 {
 		return
 	}
+	flops.Add(2 * int64(m) * int64(n) * int64(k))
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if transA {
 		ta = blas.Trans

@@ -51,8 +51,15 @@ type Graph struct {
 	learnNodes []*G.Node                 // in the order params were first used
 	learnP     []*Param                  //
 	inputs     map[*G.Node]*tensor.Dense // data inputs and their buffers
+	plain      bool                      // no fused ops, no shared im2col (SetPlain)
 	err        error
 }
+
+// SetPlain makes the graph use the straightforward ops: activations as ops
+// of their own after batch norm and bias, and every weight gradient
+// computing its own im2col. The results match the fused ops' to float32
+// round-off; tests use it to show the speed work changed no result.
+func (g *Graph) SetPlain(on bool) { g.plain = on }
 
 // NewGraph starts a graph. train selects batch statistics for batch norm (as
 // PyTorch's model.train()); learn lists the params to differentiate.

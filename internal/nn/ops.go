@@ -59,7 +59,11 @@ func (g *Graph) conv2d(x, w *G.Node, stride, pad int) (*G.Node, []float32) {
 			}
 			if need[1] {
 				// The forward op of this pass left im2col(x) in cols.
-				grads[1] = g.convBackwardFilter(geo, cout, in[0], dy, ws, cols)
+				shared := cols
+				if g.plain {
+					shared = nil
+				}
+				grads[1] = g.convBackwardFilter(geo, cout, in[0], dy, ws, shared)
 			}
 			return grads, g.err
 		},
@@ -84,14 +88,19 @@ func (g *Graph) convBackwardData(geo kernels.Geom, cout int, dy, w *G.Node) *G.N
 
 // convBackwardFilter: dw (Cout, C, K, K) = dy·im2col(x)ᵀ, where cols holds
 // im2col(x), written by the forward op earlier in the same pass (dy
-// depends on that op's output, so the order is guaranteed).
+// depends on that op's output, so the order is guaranteed). With cols nil
+// the op computes its own.
 func (g *Graph) convBackwardFilter(geo kernels.Geom, cout int, x, dy *G.Node, ws tensor.Shape, cols []float32) *G.Node {
+	ready := cols != nil
+	if !ready {
+		cols = make([]float32, geo.Rows()*geo.Cols())
+	}
 	n, _ := g.Apply(OpSpec{
 		Name: "conv2d_dw",
 		In:   []tensor.Shape{shapeOf(x), shapeOf(dy)},
 		Out:  ws,
 		Forward: func(in [][]float32, dw []float32) error {
-			kernels.ConvBackwardFilter(geo, cout, in[0], in[1], dw, cols, true)
+			kernels.ConvBackwardFilter(geo, cout, in[0], in[1], dw, cols, ready)
 			return nil
 		},
 	}, x, dy)
@@ -153,7 +162,7 @@ func (g *Graph) ConvTranspose2d(x, w *G.Node, stride, pad int) *G.Node {
 // node exists, its op has computed im2col(dy) into dyCols; the node is made
 // an input so that it runs first. Otherwise the op computes its own.
 func (g *Graph) convTBackwardFilter(geo kernels.Geom, cin int, x, dy *G.Node, ws tensor.Shape, dx *G.Node, dyCols []float32) *G.Node {
-	if dx == nil {
+	if dx == nil || g.plain {
 		cols := make([]float32, geo.Rows()*geo.Cols())
 		n, _ := g.Apply(OpSpec{
 			Name: "conv_transpose2d_dw",
@@ -244,6 +253,9 @@ func (g *Graph) BiasAct(x, b *G.Node, a kernels.Act, shape ...int) *G.Node {
 			g.fail(fmt.Errorf("nn: bias_%s: cannot shape %v as %v", a, xs, os))
 			return nil
 		}
+	}
+	if g.plain && a != kernels.Identity {
+		return g.Activation(g.BiasAct(x, b, kernels.Identity), a, shape...)
 	}
 	m := xs.TotalSize() / xs[0]
 	n, _ := g.Apply(OpSpec{
@@ -339,6 +351,9 @@ func (g *Graph) BatchNorm(x, gamma, beta *G.Node, st *kernels.BNStats, a kernels
 			g.fail(fmt.Errorf("nn: batch_norm: cannot shape %v as %v", xs, os))
 			return nil
 		}
+	}
+	if g.plain && a != kernels.Identity {
+		return g.Activation(g.BatchNorm(x, gamma, beta, st, kernels.Identity), a, shape...)
 	}
 	c := xs[0]
 	m := xs.TotalSize() / c

@@ -61,19 +61,35 @@ type Trainer struct {
 	nextBatch    func() error
 	// inner is what the D-step op does (tests replace it to hold D fixed).
 	inner func() error
+	plain bool
 }
 
+// Option changes how a Trainer is built.
+type Option func(*options)
+
+type options struct{ plain bool }
+
+// Plain builds the straightforward path the speed work must agree with:
+// unfused ops (nn.Graph.SetPlain) and, with n_critic = 1, a D graph with
+// its own generator pass instead of the shared one (the G graph then
+// reuses the D step's noise and leaves the batch-norm statistics alone).
+func Plain() Option { return func(o *options) { o.plain = true } }
+
 // NewTrainer builds and compiles the graphs for batches of cfg.Train.BatchSize.
-func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG) (*Trainer, error) {
+func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Option) (*Trainer, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	b := cfg.Train.BatchSize
-	t := &Trainer{Model: model, Batch: b, NCritic: cfg.Train.NCritic, Noise: noise}
+	t := &Trainer{Model: model, Batch: b, NCritic: cfg.Train.NCritic, Noise: noise, plain: o.plain}
 	t.inner = func() error {
 		if err := t.nextBatch(); err != nil {
 			return err
 		}
 		return t.runD()
 	}
-	shared := t.NCritic == 1
+	shared := t.NCritic == 1 && !o.plain
 	if model.Loss == models.Wasserstein {
 		t.clip = float32(cfg.WGAN.Clip)
 	}
@@ -94,6 +110,7 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG) (*Trainer,
 
 	// D graph.
 	gd := nn.NewGraph(true, model.D.Params()...)
+	gd.SetPlain(o.plain)
 	var yFake, yReal *G.Node
 	if model.Conditional {
 		yFake = gd.InputFrom("fake_labels", yT)
@@ -124,6 +141,11 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG) (*Trainer,
 
 	// G graph.
 	gg := nn.NewGraph(true, model.G.Params()...)
+	gg.SetPlain(o.plain)
+	if o.plain && t.NCritic == 1 {
+		// The D graph's generator pass has updated the statistics already.
+		gg.FreezeStats(model.G.BatchNorms()...)
+	}
 	yFake = nil
 	if model.Conditional {
 		yFake = gg.InputFrom("fake_labels", yT)
@@ -186,7 +208,7 @@ func (t *Trainer) drawNoise() {
 // step.
 func (t *Trainer) Step(next func() error) error {
 	t.nextBatch = next
-	if t.NCritic == 1 {
+	if t.NCritic == 1 && !t.plain {
 		// The D step runs inside the G graph, right after the generator.
 		t.drawNoise()
 		start, d0 := time.Now(), t.TimeD
@@ -210,7 +232,9 @@ func (t *Trainer) Step(next func() error) error {
 		}
 	}
 	start := time.Now()
-	t.drawNoise()
+	if !t.plain || t.NCritic > 1 {
+		t.drawNoise() // the plain path reuses the D step's noise, as the shared one does
+	}
 	if err := t.gm.Run(); err != nil {
 		return fmt.Errorf("generator step: %w", err)
 	}

@@ -187,3 +187,66 @@ func TestWeightClamp(t *testing.T) {
 		t.Errorf("earth mover %v, loss_d %v, C(real) %v, C(fake) %v", l.EarthMover, l.LossD, l.DReal, l.DFake)
 	}
 }
+
+// The speed work (fused ops, shared im2col, one generator pass per
+// iteration) must not change results: the same seed gives the same losses
+// and weights as the straightforward path.
+func TestFastPathMatchesPlainPath(t *testing.T) {
+	for _, name := range []string{"dcgan", "cgan", "wgan"} {
+		t.Run(name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Model, cfg.Train.BatchSize = name, 16
+			if name == "wgan" {
+				cfg.Train.NCritic = 2
+			}
+			run := func(opts ...Option) ([]Losses, *models.GAN) {
+				model, err := models.New(name, cfg.LatentDim, rng.New(3, 1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr, err := NewTrainer(cfg, model, rng.New(4, 1), opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tr.Close()
+				data := rng.New(5, 1)
+				imgs := make([]float32, len(tr.Real))
+				labels := make([]int, cfg.Train.BatchSize)
+				next := func() error {
+					data.FillNormal(imgs, 0, 0.5)
+					for i := range labels {
+						labels[i] = data.IntN(10)
+					}
+					tr.SetBatch(imgs, labels)
+					return nil
+				}
+				var out []Losses
+				for i := 0; i < 5; i++ {
+					if err := tr.Step(next); err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, tr.Last())
+				}
+				return out, model
+			}
+			fast, mf := run()
+			plain, mp := run(Plain())
+			for i := range fast {
+				a, b := fast[i], plain[i]
+				for _, pair := range [][2]float64{{a.LossD, b.LossD}, {a.LossG, b.LossG}, {a.DReal, b.DReal}, {a.DFake, b.DFake}} {
+					if math.Abs(pair[0]-pair[1]) > 1e-5*(1+math.Abs(pair[1])) {
+						t.Fatalf("step %d: fast %+v, plain %+v", i+1, a, b)
+					}
+				}
+			}
+			pp := mp.Params()
+			for i, p := range mf.Params() {
+				for j, v := range p.Data() {
+					if w := pp[i].Data()[j]; math.Abs(float64(v-w)) > 1e-5*(1+math.Abs(float64(w))) {
+						t.Fatalf("%s[%d]: fast %v, plain %v", p.Name, j, v, w)
+					}
+				}
+			}
+		})
+	}
+}

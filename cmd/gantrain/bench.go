@@ -1,0 +1,69 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/gantrain/gantrain/internal/mnist"
+	"github.com/gantrain/gantrain/internal/train"
+	"github.com/spf13/cobra"
+)
+
+type benchOptions struct {
+	*streams
+	ConfigPath string
+	Sets       []string
+	Iters      int
+	Warmup     int
+	Real       bool
+}
+
+func newBenchCmd(s *streams) *cobra.Command {
+	o := &benchOptions{streams: s}
+	cmd := &cobra.Command{
+		Use:   "bench [--config FILE] [--set key=value]... [--iters N]",
+		Short: "Measure training speed",
+		Long: `Run training iterations of a configuration after a warm-up and print one
+JSON object on stdout: model, BLAS, threads, batch, real images/s, ms per
+iteration with its D/G split, matrix-multiplication GFLOP/s and peak RSS.
+Batches are synthetic unless --real (then the configured data set).
+Set the thread count with --set train.threads=N.`,
+		Example: `  gantrain bench --config configs/dcgan.yaml --iters 50
+  gantrain bench --config configs/wgan.yaml --set train.threads=1`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBench(o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.ConfigPath, "config", "c", "", "YAML configuration file (default: built-in DCGAN defaults)")
+	f.StringArrayVar(&o.Sets, "set", nil, "override a configuration key (repeatable)")
+	f.IntVar(&o.Iters, "iters", 50, "timed iterations")
+	f.IntVar(&o.Warmup, "warmup", 5, "untimed iterations first")
+	f.BoolVar(&o.Real, "real", false, "use real batches from the configured data set")
+	return cmd
+}
+
+func runBench(o *benchOptions) error {
+	if o.Iters < 1 || o.Warmup < 0 {
+		return usagef("--iters must be ≥ 1 and --warmup ≥ 0")
+	}
+	cfg, err := loadConfig(configSources{File: o.ConfigPath, Env: os.Environ(), Sets: o.Sets})
+	if err != nil {
+		return err
+	}
+	var ds *mnist.Dataset
+	if o.Real {
+		if ds, err = loadData(cfg); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(o.ErrOut, "gantrain: benchmarking %s: %d warm-up and %d timed iterations\n", cfg.Model, o.Warmup, o.Iters)
+	res, err := train.Bench(cfg, ds, o.Iters, o.Warmup)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(o.ErrOut, "gantrain: "+res.String())
+	return json.NewEncoder(o.Out).Encode(res)
+}

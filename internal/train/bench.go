@@ -1,0 +1,139 @@
+package train
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gantrain/gantrain/internal/blas"
+	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/gen"
+	"github.com/gantrain/gantrain/internal/mnist"
+	"github.com/gantrain/gantrain/internal/models"
+	"github.com/gantrain/gantrain/internal/parallel"
+	"github.com/gantrain/gantrain/internal/rng"
+)
+
+// BenchResult is what `gantrain bench` prints, as one JSON object.
+type BenchResult struct {
+	Model   string `json:"model"`
+	BLAS    string `json:"blas"`
+	Threads int    `json:"threads"`
+	Batch   int    `json:"batch"`
+	NCritic int    `json:"n_critic"`
+	Data    string `json:"data"`
+	Iters   int    `json:"iters"`
+	// ImgsPerSec counts real images: batch × n_critic per iteration.
+	ImgsPerSec float64 `json:"imgs_per_s"`
+	MsPerIter  float64 `json:"ms_per_iter"`
+	MsD        float64 `json:"ms_d_step"` // all D (critic) steps of an iteration
+	MsG        float64 `json:"ms_g_step"`
+	// MFLOPPerImg is the matrix-multiplication work per real image, counted
+	// in the products themselves (2·m·n·k each); GFLOPs the rate achieved.
+	MFLOPPerImg float64 `json:"mflop_per_img"`
+	GFLOPs      float64 `json:"gflop_per_s"`
+	PeakRSSMB   float64 `json:"peak_rss_mb"`
+}
+
+// Bench times iters training iterations after warmup ones, on real
+// batches from ds or, when ds is nil, on synthetic ones.
+func Bench(cfg config.Config, ds *mnist.Dataset, iters, warmup int) (*BenchResult, error) {
+	parallel.SetThreads(cfg.Train.Threads)
+	model, err := models.New(cfg.Model, cfg.LatentDim, rng.New(cfg.Seed, gen.WeightsStream))
+	if err != nil {
+		return nil, err
+	}
+	t, err := NewTrainer(cfg, model, rng.New(cfg.Seed, gen.TrainStream))
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	b := cfg.Train.BatchSize
+	imgs := make([]float32, len(t.Real))
+	labels := make([]int, b)
+	data := "synthetic"
+	var next func() error
+	if ds != nil {
+		data = ds.Dir
+		batcher, err := mnist.NewBatcher(ds, b, cfg.Seed)
+		if err != nil {
+			return nil, err
+		}
+		next = func() error {
+			if _, err := batcher.Next(imgs, labels); err != nil {
+				return err
+			}
+			t.SetBatch(imgs, labels)
+			return nil
+		}
+	} else {
+		r := rng.New(cfg.Seed, 99)
+		for i := range imgs {
+			imgs[i] = float32(2*r.Float64() - 1)
+		}
+		for i := range labels {
+			labels[i] = i % max(model.Classes, 1)
+		}
+		next = func() error {
+			t.SetBatch(imgs, labels)
+			return nil
+		}
+	}
+	for i := 0; i < warmup; i++ {
+		if err := t.Step(next); err != nil {
+			return nil, err
+		}
+	}
+	t.TimeD, t.TimeG = 0, 0
+	f0 := blas.Flops()
+	start := time.Now()
+	for i := 0; i < iters; i++ {
+		if err := t.Step(next); err != nil {
+			return nil, err
+		}
+	}
+	el := time.Since(start)
+	flops := float64(blas.Flops() - f0)
+	nimg := float64(iters * b * cfg.Train.NCritic)
+	return &BenchResult{
+		Model: cfg.Model, BLAS: blas.Name(), Threads: parallel.Threads(), Batch: b, NCritic: cfg.Train.NCritic,
+		Data: data, Iters: iters,
+		ImgsPerSec:  round(nimg/el.Seconds(), 1),
+		MsPerIter:   round(el.Seconds()*1000/float64(iters), 2),
+		MsD:         round(t.TimeD.Seconds()*1000/float64(iters), 2),
+		MsG:         round(t.TimeG.Seconds()*1000/float64(iters), 2),
+		MFLOPPerImg: round(flops/nimg/1e6, 1),
+		GFLOPs:      round(flops/el.Seconds()/1e9, 1),
+		PeakRSSMB:   round(PeakRSS()/(1<<20), 1),
+	}, nil
+}
+
+// PeakRSS returns the process's peak resident set size in bytes (Linux
+// VmHWM), or 0 where it is unknown.
+func PeakRSS() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			if err != nil {
+				return 0
+			}
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// String formats the result for humans.
+func (r *BenchResult) String() string {
+	return fmt.Sprintf("%s, batch %d, %d threads: %.0f real images/s, %.1f ms per iteration (D %.1f, G %.1f), %.1f GFLOP/s, peak RSS %.0f MB",
+		r.Model, r.Batch, r.Threads, r.ImgsPerSec, r.MsPerIter, r.MsD, r.MsG, r.GFLOPs, r.PeakRSSMB)
+}
