@@ -58,20 +58,21 @@ type Stat struct {
 }
 
 // BCE adds the mean binary cross-entropy of logits (1, B) against a constant
-// target (1 for real, 0 for fake) to the graph.
-func BCE(g *nn.Graph, logits *G.Node, target float64) (*G.Node, *Stat) {
+// target (1 for real, 0 for fake) to the graph; name says which loss it is
+// in error messages ("D loss on real images").
+func BCE(g *nn.Graph, name string, logits *G.Node, target float64) (*G.Node, *Stat) {
 	st := &Stat{}
 	if g.Err() != nil {
 		return nil, st
 	}
 	s := logits.Shape().Clone()
 	n, _ := g.Apply(nn.OpSpec{
-		Name: fmt.Sprintf("bce_with_logits(t=%g)", target),
+		Name: name,
 		In:   []tensor.Shape{s}, DiffWRT: []bool{true},
 		Forward: func(v [][]float32, out []float32) error {
 			st.Loss, st.Mean = BCEWithLogits(v[0], target)
-			if math.IsNaN(st.Loss) {
-				return fmt.Errorf("loss is NaN")
+			if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
+				return fmt.Errorf("is %v (binary cross-entropy of non-finite logits)", st.Loss)
 			}
 			out[0] = float32(st.Loss)
 			return nil
@@ -92,7 +93,8 @@ func BCE(g *nn.Graph, logits *G.Node, target float64) (*G.Node, *Stat) {
 
 // Mean adds sign·mean(x) to the graph: the Wasserstein critic loss is
 // Mean(C(fake), +1) + Mean(C(real), −1), the generator's Mean(C(fake), −1).
-func Mean(g *nn.Graph, x *G.Node, sign float64) (*G.Node, *Stat) {
+// name labels it in error messages.
+func Mean(g *nn.Graph, name string, x *G.Node, sign float64) (*G.Node, *Stat) {
 	st := &Stat{}
 	if g.Err() != nil {
 		return nil, st
@@ -100,7 +102,7 @@ func Mean(g *nn.Graph, x *G.Node, sign float64) (*G.Node, *Stat) {
 	s := x.Shape().Clone()
 	size := float64(s.TotalSize())
 	n, _ := g.Apply(nn.OpSpec{
-		Name: fmt.Sprintf("mean(sign=%g)", sign),
+		Name: name,
 		In:   []tensor.Shape{s}, DiffWRT: []bool{true},
 		Forward: func(v [][]float32, out []float32) error {
 			var acc float64
@@ -109,8 +111,8 @@ func Mean(g *nn.Graph, x *G.Node, sign float64) (*G.Node, *Stat) {
 			}
 			st.Mean = acc / size
 			st.Loss = sign * st.Mean
-			if math.IsNaN(st.Loss) {
-				return fmt.Errorf("loss is NaN")
+			if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
+				return fmt.Errorf("is %v", st.Loss)
 			}
 			out[0] = float32(st.Loss)
 			return nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/gantrain/gantrain/internal/nn"
@@ -103,7 +104,7 @@ func runLoss(t *testing.T, x []float32, build func(g *nn.Graph, x *G.Node) (*G.N
 func TestBCEOp(t *testing.T) {
 	x := []float32{0, 2, -3, 100}
 	for _, target := range []float64{0, 1} {
-		loss, st, grad := runLoss(t, x, func(g *nn.Graph, x *G.Node) (*G.Node, *Stat) { return BCE(g, x, target) })
+		loss, st, grad := runLoss(t, x, func(g *nn.Graph, x *G.Node) (*G.Node, *Stat) { return BCE(g, "loss", x, target) })
 		var want, wantProb float64
 		for i, v := range x {
 			l, d := BCEElem(float64(v), target)
@@ -124,7 +125,7 @@ func TestBCEOp(t *testing.T) {
 func TestMeanOp(t *testing.T) {
 	x := []float32{1, -2, 3.5, 0.5}
 	for _, sign := range []float64{1, -1} {
-		loss, st, grad := runLoss(t, x, func(g *nn.Graph, x *G.Node) (*G.Node, *Stat) { return Mean(g, x, sign) })
+		loss, st, grad := runLoss(t, x, func(g *nn.Graph, x *G.Node) (*G.Node, *Stat) { return Mean(g, "loss", x, sign) })
 		if !near(loss, sign*0.75, 1e-7) || !near(st.Mean, 0.75, 1e-12) {
 			t.Errorf("sign %g: loss %g mean %g, want %g, 0.75", sign, loss, st.Mean, sign*0.75)
 		}
@@ -140,13 +141,14 @@ func TestNaNLossIsAnError(t *testing.T) {
 	p := nn.NewParam("x", 1, 2)
 	p.Data()[0] = float32(math.NaN())
 	g := nn.NewGraph(true, p)
-	cost, _ := BCE(g, g.Param(p), 1)
+	cost, _ := BCE(g, "D loss on real images", g.Param(p), 1)
 	g.Backward(cost)
 	m, err := g.Compile()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Run(); err == nil {
-		t.Fatal("NaN logits ran without error")
+	err = m.Run()
+	if err == nil || !strings.Contains(err.Error(), "D loss on real images") || !strings.Contains(err.Error(), "NaN") {
+		t.Fatalf("NaN logits: error %v, want one naming the loss and NaN", err)
 	}
 }

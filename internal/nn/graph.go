@@ -239,15 +239,25 @@ func catch(f func()) (err error) {
 func (m *Machine) Run() error {
 	err := m.vm.RunAll()
 	m.vm.Reset()
-	if err != nil {
-		// Keep only the first line: gorgonia's errors embed the whole program.
-		msg := err.Error()
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
-			msg = msg[:i]
-		}
-		return errors.New(msg)
+	if err == nil {
+		return nil
 	}
-	return nil
+	// Report the op that failed, not gorgonia's wrapping (which names
+	// instructions and registers): the innermost OpError in the chain.
+	var found *OpError
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if oe, ok := e.(*OpError); ok {
+			found = oe
+		}
+	}
+	if found != nil {
+		return found
+	}
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return errors.New(msg)
 }
 
 // Params returns the params whose gradients this machine computes.

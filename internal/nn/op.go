@@ -66,6 +66,15 @@ func NewOp(s OpSpec) *Op {
 	return op
 }
 
+// OpError is an error from an op's computation, e.g. a NaN loss.
+type OpError struct {
+	Op  string
+	Err error
+}
+
+func (e *OpError) Error() string { return e.Op + ": " + e.Err.Error() }
+func (e *OpError) Unwrap() error { return e.Err }
+
 // Output returns the op's output buffer (valid after the op has run).
 func (op *Op) Output() []float32 { return op.outBuf }
 
@@ -138,7 +147,7 @@ func (op *Op) Do(vals ...G.Value) (G.Value, error) {
 		}
 	}
 	if err := op.fwd(in, op.outBuf); err != nil {
-		return nil, fmt.Errorf("%s: %w", op.name, err)
+		return nil, &OpError{Op: op.name, Err: err}
 	}
 	if op.outShape == nil {
 		return G.NewF32(op.outBuf[0]), nil

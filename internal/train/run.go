@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
@@ -171,12 +172,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil
 		}
 		if err := t.Step(next); err != nil {
-			return nil, nanHint(step+1, err, lastCkpt, "optim.d.lr / optim.g.lr")
+			return nil, stepError(step+1, err, lastCkpt)
 		}
 		step++
 		l := t.Last()
-		if math.IsNaN(l.LossD) || math.IsInf(l.LossD, 0) || math.IsNaN(l.LossG) || math.IsInf(l.LossG, 0) {
-			return nil, nanHint(step, fmt.Errorf("loss_d %v, loss_g %v", l.LossD, l.LossG), lastCkpt, "optim.d.lr / optim.g.lr")
+		if step%cfg.Train.LogEvery == 0 {
+			if err := Finite(model.Params()); err != nil {
+				return nil, stepError(step, fmt.Errorf("weight %v", err), lastCkpt)
+			}
 		}
 		epoch := float64(batcher.Epoch()) + float64(batcher.Pos())/float64(batcher.BatchesPerEpoch())
 		if step%cfg.Train.LogEvery == 0 || step == total {
@@ -232,12 +235,18 @@ func round(x float64, digits int) float64 {
 	return math.Round(x*p) / p
 }
 
-func nanHint(step int, err error, lastCkpt, key string) error {
-	msg := fmt.Sprintf("step %d: %v", step, err)
-	if lastCkpt != "" {
-		msg += fmt.Sprintf("; the last good checkpoint is %s", lastCkpt)
+// stepError reports a failed step. For values that became NaN or infinite
+// it names the last good checkpoint and suggests a lower learning rate.
+func stepError(step int, err error, lastCkpt string) error {
+	msg := err.Error()
+	if !strings.Contains(msg, "NaN") && !strings.Contains(msg, "Inf") {
+		return fmt.Errorf("step %d: %w", step, err)
 	}
-	return fmt.Errorf("%s; if values became NaN or infinite, try a lower learning rate (%s)", msg, key)
+	where := "no checkpoint was written before it"
+	if lastCkpt != "" {
+		where = "the last good checkpoint is " + lastCkpt
+	}
+	return fmt.Errorf("step %d: %w; training stopped (%s); try a lower learning rate (optim.d.lr, optim.g.lr)", step, err, where)
 }
 
 // restore loads a checkpoint into the trainer and batcher and returns its step.

@@ -6,6 +6,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/gantrain/gantrain/internal/config"
@@ -60,8 +61,9 @@ type Trainer struct {
 	TimeD, TimeG time.Duration
 	nextBatch    func() error
 	// inner is what the D-step op does (tests replace it to hold D fixed).
-	inner func() error
-	plain bool
+	inner    func() error
+	innerErr error // the D step's error, when the G graph failed because of it
+	plain    bool
 }
 
 // Option changes how a Trainer is built.
@@ -128,11 +130,11 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	var lossReal, lossFake *G.Node
 	switch model.Loss {
 	case models.BCE:
-		lossReal, t.dReal = losses.BCE(gd, outReal, 1)
-		lossFake, t.dFake = losses.BCE(gd, outFake, 0)
+		lossReal, t.dReal = losses.BCE(gd, "D loss on real images", outReal, 1)
+		lossFake, t.dFake = losses.BCE(gd, "D loss on fake images", outFake, 0)
 	case models.Wasserstein:
-		lossReal, t.dReal = losses.Mean(gd, outReal, -1)
-		lossFake, t.dFake = losses.Mean(gd, outFake, +1)
+		lossReal, t.dReal = losses.Mean(gd, "critic mean on real images", outReal, -1)
+		lossFake, t.dFake = losses.Mean(gd, "critic mean on fake images", outFake, +1)
 	}
 	gd.Backward(losses.Sum(gd, lossReal, lossFake))
 	if t.dm, err = gd.Compile(); err != nil {
@@ -158,9 +160,9 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	var lossG *G.Node
 	switch model.Loss {
 	case models.BCE:
-		lossG, t.gFake = losses.BCE(gg, outFake, 1) // non-saturating: −log D(G(z))
+		lossG, t.gFake = losses.BCE(gg, "G loss", outFake, 1) // non-saturating: −log D(G(z))
 	case models.Wasserstein:
-		lossG, t.gFake = losses.Mean(gg, outFake, -1)
+		lossG, t.gFake = losses.Mean(gg, "G loss", outFake, -1)
 	}
 	gg.Backward(lossG)
 	if t.gm, err = gg.Compile(); err != nil {
@@ -178,6 +180,7 @@ func (t *Trainer) dStepOp(g *nn.Graph, fake *G.Node) *G.Node {
 		Forward: func(v [][]float32, out []float32) error {
 			copy(t.fake, v[0])
 			if err := t.inner(); err != nil {
+				t.innerErr = err
 				return err
 			}
 			copy(out, v[0])
@@ -212,8 +215,12 @@ func (t *Trainer) Step(next func() error) error {
 		// The D step runs inside the G graph, right after the generator.
 		t.drawNoise()
 		start, d0 := time.Now(), t.TimeD
+		t.innerErr = nil
 		err := t.gm.Run()
 		t.TimeG += time.Since(start) - (t.TimeD - d0)
+		if t.innerErr != nil {
+			return t.innerErr
+		}
 		if err != nil {
 			return fmt.Errorf("generator step: %w", err)
 		}
@@ -338,7 +345,11 @@ func Finite(params []*nn.Param) error {
 	for _, p := range params {
 		for i, v := range p.Data() {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("%s[%d] is %v", p.Name, i, v)
+				part := "generator"
+				if strings.HasPrefix(p.Name, "d.") {
+					part = "discriminator"
+				}
+				return fmt.Errorf("%s[%d] (%s) is %v", p.Name, i, part, v)
 			}
 		}
 	}
