@@ -92,15 +92,6 @@ func runTrain(ctx context.Context, o *trainOptions) error {
 			return usagef("--resume %s: the checkpoint is for model %s, the config says %s", runDir, ckpt.State.Model, cfg.Model)
 		}
 		cfg.Output.Dir = runDir
-	} else {
-		runDir = cfg.Output.Dir
-		if runDir == "" {
-			runDir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Model, time.Now().Format("20060102-150405")))
-			cfg.Output.Dir = runDir
-		}
-		if err := prepareRunDir(runDir, o.Force); err != nil {
-			return err
-		}
 	}
 
 	ds, err := loadData(cfg)
@@ -110,9 +101,15 @@ func runTrain(ctx context.Context, o *trainOptions) error {
 	if ds.N < cfg.Train.BatchSize {
 		return usagef("train.batch_size: %d is larger than the %d images of %s", cfg.Train.BatchSize, ds.N, ds.Dir)
 	}
-	fmt.Fprintf(o.ErrOut, "gantrain: training %s on %s (%d images) into %s\n", cfg.Model, ds.Dir, ds.N, runDir)
-	if ckpt != nil {
-		fmt.Fprintf(o.ErrOut, "gantrain: resuming from %s (step %d)\n", ckpt.Dir, ckpt.State.Step)
+	if o.Resume == "" {
+		runDir = cfg.Output.Dir
+		if runDir == "" {
+			runDir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Model, time.Now().Format("20060102-150405")))
+			cfg.Output.Dir = runDir
+		}
+		if err := prepareRunDir(runDir, o.Force); err != nil {
+			return err
+		}
 	}
 	res, err := train.Run(ctx, train.Options{
 		Config: cfg, RunDir: runDir, Data: ds, Resume: ckpt,
@@ -121,7 +118,7 @@ func runTrain(ctx context.Context, o *trainOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.ErrOut, "gantrain: %d steps (epoch %d) in %s, %.0f real images/s; checkpoint %s\n",
+	fmt.Fprintf(o.ErrOut, "gantrain: %d steps (%.2f epochs) in %s, %.0f real images/s; checkpoint %s\n",
 		res.Step, res.Epoch, res.Elapsed.Round(time.Second), res.ImgsPerSec, res.Checkpoint)
 	fmt.Fprintln(o.Out, runDir)
 	if res.Interrupted {

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -164,7 +165,7 @@ func Save(runDir string, st State, model *models.GAN, opts []Optim) (string, err
 }
 
 func writeTensors(path string, ts []safetensors.Tensor, meta map[string]string) error {
-	return fsutil.WriteFile(path, 0o644, func(f *os.File) error { return safetensors.Encode(f, ts, meta) })
+	return fsutil.WriteFile(path, 0o644, func(w io.Writer) error { return safetensors.Encode(w, ts, meta) })
 }
 
 // modelTensors lists a model's params and buffers as safetensors tensors.
@@ -298,6 +299,9 @@ func Read(dir string) (*Checkpoint, error) {
 	}
 	if c.model, err = safetensors.ReadFile(filepath.Join(dir, ModelFile)); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if m := c.model.Metadata["model"]; m != "" && m != c.State.Model {
+		return nil, fmt.Errorf("checkpoint: %s holds %s weights, but %s says model %s", filepath.Join(dir, ModelFile), m, StateFile, c.State.Model)
 	}
 	optPath := filepath.Join(dir, OptimFile)
 	if _, err := os.Stat(optPath); err == nil {

@@ -10,7 +10,6 @@ import (
 	"image/png"
 	"io"
 	"math"
-	"os"
 
 	"github.com/gantrain/gantrain/internal/fsutil"
 )
@@ -65,7 +64,7 @@ func EncodePNG(w io.Writer, img image.Image) error {
 
 // WritePNG atomically writes img to path.
 func WritePNG(path string, img image.Image) error {
-	if err := fsutil.WriteFile(path, 0o644, func(f *os.File) error { return EncodePNG(f, img) }); err != nil {
+	if err := fsutil.WriteFile(path, 0o644, func(w io.Writer) error { return EncodePNG(w, img) }); err != nil {
 		return fmt.Errorf("imgio: writing %s: %w", path, err)
 	}
 	return nil

@@ -37,8 +37,8 @@ func WriteInt64(w io.Writer, shape []int, data []int64) error {
 
 // WriteFloat32File writes a float32 .npy file as WriteFloat32 does. The file
 // is written under a temporary name in the same directory, fsynced and
-// renamed to path, so that a failed write never leaves a partial file at
-// path. Its errors are one line starting "npy: <path>: ".
+// renamed to path (mode 0644), so that a failed write never leaves a partial
+// file at path. Its errors are one line starting "npy: <path>: ".
 func WriteFloat32File(path string, shape []int, data []float32) error {
 	if err := checkData(shape, 4, len(data)); err != nil {
 		return newFileError(path, err)

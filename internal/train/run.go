@@ -41,8 +41,9 @@ type Options struct {
 
 // Result summarises a finished (or interrupted) run.
 type Result struct {
-	Step, Epoch int
-	Checkpoint  string // directory of the last checkpoint written
+	Step        int
+	Epoch       float64 // epochs of data seen
+	Checkpoint  string  // directory of the last checkpoint written
 	Interrupted bool
 	Elapsed     time.Duration
 	ImgsPerSec  float64
@@ -75,13 +76,8 @@ func TotalSteps(cfg config.Config, batchesPerEpoch int) int {
 func Run(ctx context.Context, o Options) (*Result, error) {
 	cfg := o.Config
 	parallel.SetThreads(cfg.Train.Threads)
-	if err := os.MkdirAll(filepath.Join(o.RunDir, "samples"), 0o755); err != nil {
-		return nil, err
-	}
-	if err := writeConfig(filepath.Join(o.RunDir, "config.yaml"), cfg); err != nil {
-		return nil, err
-	}
 
+	// Everything that can be checked is checked before anything is written.
 	model, err := models.New(cfg.Model, cfg.LatentDim, rng.New(cfg.Seed, gen.WeightsStream))
 	if err != nil {
 		return nil, err
@@ -102,12 +98,24 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer t.Close()
-
 	step := 0
 	if o.Resume != nil {
 		if step, err = restore(o.Resume, t, batcher); err != nil {
 			return nil, err
 		}
+	}
+
+	fmt.Fprintf(o.ErrOut, "gantrain: training %s on %s (%d images) into %s\n", cfg.Model, o.Data.Dir, o.Data.N, o.RunDir)
+	if o.Resume != nil {
+		fmt.Fprintf(o.ErrOut, "gantrain: resuming from %s (step %d)\n", o.Resume.Dir, step)
+	}
+	if err := os.MkdirAll(filepath.Join(o.RunDir, "samples"), 0o755); err != nil {
+		return nil, err
+	}
+	if err := writeConfig(filepath.Join(o.RunDir, "config.yaml"), cfg); err != nil {
+		return nil, err
+	}
+	if o.Resume != nil {
 		if err := truncateMetrics(filepath.Join(o.RunDir, "metrics.jsonl"), step); err != nil {
 			return nil, err
 		}
@@ -224,7 +232,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	res.Step, res.Epoch, res.Checkpoint = step, batcher.Epoch(), lastCkpt
+	res.Step, res.Checkpoint = step, lastCkpt
+	res.Epoch = float64(batcher.Epoch()) + float64(batcher.Pos())/float64(batcher.BatchesPerEpoch())
 	res.Elapsed = time.Since(start)
 	res.ImgsPerSec = float64((step-startStep)*cfg.Train.NCritic*cfg.Train.BatchSize) / res.Elapsed.Seconds()
 	return res, nil
@@ -254,13 +263,14 @@ func restore(c *checkpoint.Checkpoint, t *Trainer, b *mnist.Batcher) (int, error
 	if err := c.LoadModel(t.Model); err != nil {
 		return 0, err
 	}
-	if c.HasOptim() {
-		if err := c.LoadOptim(checkpoint.Optim{Net: "g", O: t.OptG, Params: t.Model.G.Params()}); err != nil {
-			return 0, err
-		}
-		if err := c.LoadOptim(checkpoint.Optim{Net: "d", O: t.OptD, Params: t.Model.D.Params()}); err != nil {
-			return 0, err
-		}
+	if !c.HasOptim() {
+		return 0, fmt.Errorf("checkpoint: %s has no optimiser state (%s): it cannot be resumed exactly; start a new run from its weights instead", c.Dir, checkpoint.OptimFile)
+	}
+	if err := c.LoadOptim(checkpoint.Optim{Net: "g", O: t.OptG, Params: t.Model.G.Params()}); err != nil {
+		return 0, err
+	}
+	if err := c.LoadOptim(checkpoint.Optim{Net: "d", O: t.OptD, Params: t.Model.D.Params()}); err != nil {
+		return 0, err
 	}
 	if c.State.Batcher != nil {
 		if err := b.Restore(*c.State.Batcher); err != nil {

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gantrain/gantrain/internal/fsutil"
+	"github.com/gantrain/gantrain/internal/safetensors"
+)
+
+// snapshot maps every file under dir to a hash of its content.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			out[p] = "dir"
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		out[p] = fmt.Sprintf("%x", sha256.Sum256(b))
+		return nil
+	})
+	return out
+}
+
+func diffSnapshots(a, b map[string]string) []string {
+	var d []string
+	for k, v := range a {
+		if b[k] != v {
+			d = append(d, "changed or removed: "+k)
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			d = append(d, "created: "+k)
+		}
+	}
+	return d
+}
+
+// copyRun copies a run directory.
+func copyRun(t *testing.T, src, dst string) {
+	t.Helper()
+	filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, _ := os.ReadFile(p)
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+}
+
+// editWeights rewrites one checkpoint's model.safetensors through edit.
+func editWeights(t *testing.T, path string, edit func(ts []safetensors.Tensor) []safetensors.Tensor) {
+	t.Helper()
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := edit(append([]safetensors.Tensor(nil), f.Tensors...))
+	b, err := safetensors.Marshal(ts, f.Metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func idxHeader(magic uint32, dims ...uint32) []byte {
+	b := binary.BigEndian.AppendUint32(nil, magic)
+	for _, d := range dims {
+		b = binary.BigEndian.AppendUint32(b, d)
+	}
+	return b
+}
+
+// Every bad input ends with a one-line error naming the file, flag or key
+// and the problem, the right exit status, and no file created or changed.
+func TestBadInputsChangeNothing(t *testing.T) {
+	tmp := t.TempDir()
+	write := func(name string, content []byte) string {
+		p := filepath.Join(tmp, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// Data directories.
+	tiny, _ := os.ReadFile(filepath.Join(tinyData, "train-labels-idx1-ubyte.gz"))
+	tinyImgs, _ := os.ReadFile(filepath.Join(tinyData, "train-images-idx3-ubyte.gz"))
+	dataDir := func(name string, imgs, labels []byte) string {
+		write(name+"/train-images-idx3-ubyte", imgs)
+		write(name+"/train-labels-idx1-ubyte", labels)
+		return filepath.Join(tmp, name)
+	}
+	goodLabels := append(idxHeader(0x801, 2), 1, 2)
+	badMagic := dataDir("magic", append(idxHeader(0x801, 2, 28, 28), make([]byte, 2*784)...), goodLabels)
+	truncated := dataDir("trunc", append(idxHeader(0x803, 2, 28, 28), make([]byte, 700)...), goodLabels)
+	mismatch := dataDir("mismatch", append(idxHeader(0x803, 3, 28, 28), make([]byte, 3*784)...), goodLabels)
+	absurd := dataDir("absurd", append(idxHeader(0x803, 1000000, 4096, 4096), make([]byte, 10)...), goodLabels)
+	write("gzdata/train-images-idx3-ubyte.gz", tinyImgs[:len(tinyImgs)/2])
+	write("gzdata/train-labels-idx1-ubyte.gz", tiny)
+	cutGzip := filepath.Join(tmp, "gzdata")
+
+	// Configs.
+	cfg := func(name, body string) string { return write(name, []byte(body)) }
+	unknownKey := cfg("unknown.yaml", "model: dcgan\ntrain:\n  bacth_size: 64\n")
+	badType := cfg("type.yaml", "train:\n  batch_size: lots\n")
+	badYAML := cfg("bad.yaml", "train: [\n")
+	negLR := cfg("lr.yaml", "optim:\n  d:\n    lr: -0.1\n")
+	betas := cfg("betas.yaml", "optim:\n  g:\n    betas: [0.5]\n")
+	section := cfg("section.yaml", "train: 5\n")
+	os.MkdirAll(filepath.Join(tmp, "cfgdir.yaml"), 0o755)
+
+	// A good run and damaged copies of it.
+	good := filepath.Join(tmp, "good")
+	if code, _, errOut := gantrain(t, tinyArgs(good, 2)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	ck := "checkpoints/step-000002"
+	damaged := func(name string, damage func(dir string)) string {
+		dir := filepath.Join(tmp, name)
+		copyRun(t, good, dir)
+		damage(filepath.Join(dir, ck))
+		return dir
+	}
+	weights := func(dir string) string { return filepath.Join(dir, ck, "model.safetensors") }
+	truncW := damaged("truncw", func(d string) {
+		p := filepath.Join(d, "model.safetensors")
+		b, _ := os.ReadFile(p)
+		os.WriteFile(p, b[:len(b)-100], 0o644)
+	})
+	liar := damaged("liar", func(d string) {
+		p := filepath.Join(d, "model.safetensors")
+		b, _ := os.ReadFile(p)
+		binary.LittleEndian.PutUint64(b, 1<<62) // header size far beyond the file
+		os.WriteFile(p, b, 0o644)
+	})
+	missing := damaged("missingt", func(d string) {
+		editWeights(t, filepath.Join(d, "model.safetensors"), func(ts []safetensors.Tensor) []safetensors.Tensor { return ts[1:] })
+	})
+	extra := damaged("extrat", func(d string) {
+		editWeights(t, filepath.Join(d, "model.safetensors"), func(ts []safetensors.Tensor) []safetensors.Tensor {
+			x, _ := safetensors.FromFloat32("g.extra.weight", []int{1}, []float32{1})
+			return append(ts, x)
+		})
+	})
+	shape := damaged("shape", func(d string) {
+		editWeights(t, filepath.Join(d, "model.safetensors"), func(ts []safetensors.Tensor) []safetensors.Tensor {
+			for i := range ts {
+				if ts[i].Name == "g.up2.weight" {
+					ts[i].Shape = []int{1, 64, 4, 4}
+				}
+			}
+			return ts
+		})
+	})
+	dtype := damaged("dtype", func(d string) {
+		editWeights(t, filepath.Join(d, "model.safetensors"), func(ts []safetensors.Tensor) []safetensors.Tensor {
+			for i := range ts {
+				if ts[i].Name == "d.fc.bias" {
+					ts[i].DType = safetensors.I32
+				}
+			}
+			return ts
+		})
+	})
+	nan := damaged("nan", func(d string) {
+		editWeights(t, filepath.Join(d, "model.safetensors"), func(ts []safetensors.Tensor) []safetensors.Tensor {
+			for i := range ts {
+				if ts[i].Name == "g.up2.bias" {
+					ts[i].Data = binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(math.NaN())))
+				}
+			}
+			return ts
+		})
+	})
+	otherModel := damaged("other", func(d string) {
+		p := filepath.Join(d, "state.json")
+		b, _ := os.ReadFile(p)
+		b = []byte(strings.ReplaceAll(string(b), `"model": "dcgan"`, `"model": "cgan"`))
+		os.WriteFile(p, b, 0o644)
+	})
+	noOptim := damaged("nooptim", func(d string) { os.Remove(filepath.Join(d, "optim.safetensors")) })
+	badState := damaged("badstate", func(d string) { os.WriteFile(filepath.Join(d, "state.json"), []byte(`{"format_version": 1,`), 0o644) })
+	out := filepath.Join(tmp, "out.png")
+
+	type tc struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want []string
+	}
+	cases := []tc{
+		{"unknown key in file", []string{"train", "--config", unknownKey}, nil, 2, []string{unknownKey, "train.bacth_size", "did you mean train.batch_size"}},
+		{"wrong type in file", []string{"train", "--config", badType}, nil, 2, []string{badType, "train.batch_size", "want an integer"}},
+		{"broken yaml", []string{"train", "--config", badYAML}, nil, 2, []string{badYAML, "yaml"}},
+		{"negative learning rate", []string{"train", "--config", negLR}, nil, 2, []string{negLR, "optim.d.lr"}},
+		{"one beta", []string{"train", "--config", betas}, nil, 2, []string{betas, "optim.g.betas"}},
+		{"value for a section", []string{"train", "--config", section}, nil, 2, []string{section, "train"}},
+		{"config is a directory", []string{"train", "--config", filepath.Join(tmp, "cfgdir.yaml")}, nil, 2, []string{"cfgdir.yaml", "directory"}},
+		{"missing config", []string{"train", "--config", filepath.Join(tmp, "nope.yaml")}, nil, 2, []string{"nope.yaml", "no such file"}},
+		{"negative batch", []string{"train", "--set", "train.batch_size=-3"}, nil, 2, []string{"--set train.batch_size=-3", "train.batch_size", "must be between"}},
+		{"unknown model", []string{"train", "--set", "model=stylegan"}, nil, 2, []string{"model", "stylegan", "dcgan"}},
+		{"unknown --set key", []string{"train", "--set", "train.step=3"}, nil, 2, []string{"unknown key", "train.steps"}},
+		{"--set without =", []string{"train", "--set", "train.steps"}, nil, 2, []string{"key=value"}},
+		{"bad env value", []string{"train"}, map[string]string{"GANTRAIN_TRAIN_STEPS": "many"}, 2, []string{"GANTRAIN_TRAIN_STEPS", "train.steps", "want an integer"}},
+		{"unknown env var", []string{"train"}, map[string]string{"GANTRAIN_TRAIN_STPES": "3"}, 2, []string{"GANTRAIN_TRAIN_STPES", "not a configuration variable"}},
+		{"missing data dir", []string{"train", "--set", "data.name=idx", "--set", "data.path=" + filepath.Join(tmp, "nodata"), "--set", "output.dir=" + filepath.Join(tmp, "o1")}, nil, 1, []string{filepath.Join(tmp, "nodata")}},
+		{"IDX wrong magic", []string{"train", "--set", "data.name=idx", "--set", "data.path=" + badMagic, "--set", "output.dir=" + filepath.Join(tmp, "o2")}, nil, 1, []string{filepath.Join(badMagic, "train-images-idx3-ubyte"), "magic"}},
+		{"IDX truncated", []string{"train", "--set", "data.name=idx", "--set", "data.path=" + truncated, "--set", "output.dir=" + filepath.Join(tmp, "o3")}, nil, 1, []string{filepath.Join(truncated, "train-images-idx3-ubyte"), "truncated"}},
+		{"IDX count mismatch", []string{"train", "--set", "data.name=idx", "--set", "data.path=" + mismatch, "--set", "output.dir=" + filepath.Join(tmp, "o4")}, nil, 1, []string{"3", "2", "train-labels-idx1-ubyte"}},
+		{"IDX absurd dimensions", []string{"train", "--set", "data.name=idx", "--set", "data.path=" + absurd, "--set", "output.dir=" + filepath.Join(tmp, "o5")}, nil, 1, []string{filepath.Join(absurd, "train-images-idx3-ubyte")}},
+		{"IDX gzip cut short", []string{"train", "--set", "data.name=idx", "--set", "data.path=" + cutGzip, "--set", "output.dir=" + filepath.Join(tmp, "o6")}, nil, 1, []string{filepath.Join(cutGzip, "train-images-idx3-ubyte.gz")}},
+		{"output.dir holds a run", []string{"train", "--set", "model=cgan", "--set", "data.name=idx", "--set", "data.path=" + tinyData, "--set", "output.dir=" + good}, nil, 2, []string{good, "already holds a run", "--resume", "--force"}},
+		{"truncated weights", []string{"sample", "--run", truncW, "--out", out}, nil, 1, []string{weights(truncW)}},
+		{"header lies about its size", []string{"sample", "--run", liar, "--out", out}, nil, 1, []string{weights(liar), "header"}},
+		{"missing tensor", []string{"sample", "--run", missing, "--out", out}, nil, 1, []string{weights(missing), "missing tensor"}},
+		{"extra tensor", []string{"sample", "--run", extra, "--out", out}, nil, 1, []string{weights(extra), "unexpected tensor", "g.extra.weight"}},
+		{"wrong shape", []string{"sample", "--run", shape, "--out", out}, nil, 1, []string{weights(shape), "g.up2.weight", "shape"}},
+		{"wrong dtype", []string{"sample", "--run", dtype, "--out", out}, nil, 1, []string{weights(dtype), "d.fc.bias", "I32"}},
+		{"NaN weights", []string{"sample", "--run", nan, "--out", out}, nil, 1, []string{weights(nan), "g.up2.bias", "non-finite"}},
+		{"another model's weights", []string{"sample", "--run", otherModel, "--out", out}, nil, 1, []string{"state.json", "cgan", "dcgan"}},
+		{"resume, truncated weights", []string{"train", "--resume", truncW, "--set", "train.steps=4"}, nil, 1, []string{weights(truncW)}},
+		{"resume, NaN weights", []string{"train", "--resume", nan, "--set", "train.steps=4"}, nil, 1, []string{weights(nan), "non-finite"}},
+		{"resume, no optimiser state", []string{"train", "--resume", noOptim, "--set", "train.steps=4"}, nil, 1, []string{noOptim, "optim.safetensors", "cannot be resumed exactly"}},
+		{"resume, broken state.json", []string{"train", "--resume", badState, "--set", "train.steps=4"}, nil, 1, []string{filepath.Join(badState, ck, "state.json")}},
+		{"resume, not a run", []string{"train", "--resume", filepath.Join(tmp, "magic")}, nil, 2, []string{"not a run directory"}},
+		{"sample, bad --class", []string{"sample", "--run", good, "--class", "3", "--out", out}, nil, 2, []string{"--class", "not conditional"}},
+		{"sample, bad --n", []string{"sample", "--run", good, "--n", "0", "--out", out}, nil, 2, []string{"--n"}},
+		{"unknown flag", []string{"train", "--bogus"}, nil, 2, []string{"bogus"}},
+		{"unknown command", []string{"trian"}, nil, 2, []string{"trian"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			before := snapshot(t, tmp)
+			code, stdout, errOut := gantrain(t, c.args...)
+			if code != c.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, c.code, errOut)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q on error", stdout)
+			}
+			if n := strings.Count(strings.TrimSpace(errOut), "\n"); n != 0 || errOut == "" {
+				t.Errorf("error is not one line: %q", errOut)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr %q lacks %q", errOut, w)
+				}
+			}
+			if d := diffSnapshots(before, snapshot(t, tmp)); len(d) > 0 {
+				t.Errorf("files changed: %v", d)
+			}
+		})
+	}
+	if len(cases) < 25 {
+		t.Errorf("only %d bad inputs", len(cases))
+	}
+}
+
+// A full disk while a checkpoint is written is an error naming the
+// problem, and the previous checkpoint stays intact and loadable.
+func TestFullDiskKeepsPreviousCheckpoint(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, _, errOut := gantrain(t, tinyArgs(dir, 2)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	ckpts := filepath.Join(dir, "checkpoints")
+	before := snapshot(t, ckpts)
+	restore := fsutil.SimulateFullDisk(4096)
+	code, _, errOut := gantrain(t, "train", "--resume", dir, "--set", "train.steps=4", "--set", "output.sample_every=0")
+	restore()
+	if code != 1 || !strings.Contains(errOut, "no space left on device") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	if d := diffSnapshots(before, snapshot(t, ckpts)); len(d) > 0 {
+		t.Errorf("checkpoints changed: %v", d)
+	}
+	checkLoadable(t, dir)
+}
