@@ -3,15 +3,18 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
 	"github.com/gantrain/gantrain/internal/fsutil"
 	"github.com/gantrain/gantrain/internal/gen"
 	"github.com/gantrain/gantrain/internal/imgio"
 	"github.com/gantrain/gantrain/internal/models"
+	"github.com/gantrain/gantrain/internal/npy"
 	"github.com/gantrain/gantrain/internal/rng"
 	"github.com/spf13/cobra"
 )
@@ -24,36 +27,55 @@ type sampleOptions struct {
 	OutFile         string
 	Nrow            int
 	Class           string
+	Format          string
+	Z, SaveZ        string
+	Scale           int
 }
 
 func newSampleCmd(s *streams) *cobra.Command {
 	o := &sampleOptions{streams: s}
 	cmd := &cobra.Command{
-		Use:   "sample (--run RUN | --checkpoint DIR) --out FILE.png",
+		Use:   "sample (--run RUN | --checkpoint DIR) [--n N] [--seed S | --z z.npy] --out FILE",
 		Short: "Generate images from a trained model",
-		Long: `Generate a grid of images from a run's newest checkpoint (--run) or from a
-checkpoint directory (--checkpoint). The latent vectors come from --seed:
-the same seed gives the same vectors on any machine.
+		Long: `Generate images from a run's newest checkpoint (--run) or from a
+checkpoint directory (--checkpoint), with the generator in evaluation mode.
+
+Latent vectors: from --seed (the same seed gives the same vectors on any
+machine: PCG-DXSM from math/rand/v2 and Box–Muller in float64, see
+internal/gen), or from --z, a float32 .npy file of shape (N, Z). --save-z
+writes the vectors used, so that --z reproduces the images exactly.
+
+Formats (--format, or from --out: .png, .npy, or a directory):
+  png    one grid (--nrow images per row)
+  pngs   one PNG per image in the directory --out (000000.png, …)
+  npy    float32 (N, 1, 28, 28) in [−1, 1]
 
 For a conditional model (cgan), --class 7 draws --n images of digit 7, and
 --class 0,3,7 draws --n images of each, one row per class, the same latent
 vectors in every row. Without --class the labels cycle through 0..9. The
-labels, in grid order, are written beside the PNG as <out>.labels.txt.`,
+labels are written beside the output: <out>.labels.txt for png and pngs,
+<out>.labels.npy (int64) for npy.`,
 		Example: `  gantrain sample --run runs/smoke --n 64 --out g.png
-  gantrain sample --run runs/cgan --class 3 --n 16 --out threes.png`,
+  gantrain sample --run runs/cgan --class 3 --n 16 --out threes.png
+  gantrain sample --run runs/dcgan --n 10000 --format npy --out samples.npy --save-z z.npy
+  gantrain sample --run runs/dcgan --z z.npy --format pngs --out digits/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSample(o)
+			return runSample(o, cmd.Flags().Changed("n"))
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Run, "run", "", "run directory (its newest checkpoint is used)")
 	f.StringVar(&o.Checkpoint, "checkpoint", "", "checkpoint directory (checkpoints/step-NNNNNN)")
-	f.IntVarP(&o.N, "n", "n", 64, "number of images")
+	f.IntVarP(&o.N, "n", "n", 64, "number of images (per class with --class)")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the latent vectors")
-	f.StringVarP(&o.OutFile, "out", "o", "samples.png", "output PNG file")
+	f.StringVarP(&o.OutFile, "out", "o", "samples.png", "output file, or directory for --format pngs")
 	f.IntVar(&o.Nrow, "nrow", 0, "images per grid row (default: a square grid, or --n with --class)")
 	f.StringVar(&o.Class, "class", "", "conditional models: class or comma-separated classes to draw")
+	f.StringVar(&o.Format, "format", "", "png | pngs | npy (default: from --out)")
+	f.StringVar(&o.Z, "z", "", "read the latent vectors from this .npy file (N, Z) instead of --seed")
+	f.StringVar(&o.SaveZ, "save-z", "", "write the latent vectors used to this .npy file")
+	f.IntVar(&o.Scale, "scale", 1, "enlarge PNG output by this factor (nearest neighbour)")
 	return cmd
 }
 
@@ -85,12 +107,59 @@ func openCheckpoint(run, dir string) (*checkpoint.Checkpoint, *models.GAN, error
 	return c, m, nil
 }
 
-func runSample(o *sampleOptions) error {
+// outputFormat decides the format from --format or the output name.
+func outputFormat(format, out string) (string, error) {
+	switch format {
+	case "png", "pngs", "npy":
+		return format, nil
+	case "":
+	default:
+		return "", usagef("--format %q: want png, pngs or npy", format)
+	}
+	switch {
+	case strings.HasSuffix(out, ".npy"):
+		return "npy", nil
+	case strings.HasSuffix(out, ".png"):
+		return "png", nil
+	case strings.HasSuffix(out, "/"):
+		return "pngs", nil
+	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		return "pngs", nil
+	}
+	return "", usagef("--out %s: say --format png, pngs or npy (or name the file .png or .npy)", out)
+}
+
+// readZ reads latent vectors (N, Z) from a .npy file.
+func readZ(path string, latent int) ([]float32, error) {
+	a, err := npy.ReadFloat32File(path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if _, err := a.Check2D(latent); err != nil {
+		return nil, usagef("--z %s: %v (the model's latent size is %d)", path, err, latent)
+	}
+	if len(a.Data) == 0 {
+		return nil, usagef("--z %s: no vectors", path)
+	}
+	for i, v := range a.Data {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, usagef("--z %s: value %d is %v", path, i, v)
+		}
+	}
+	return a.Data, nil
+}
+
+func runSample(o *sampleOptions, nSet bool) error {
 	if o.N < 1 || o.N > 1_000_000 {
 		return usagef("--n must be between 1 and 1000000, got %d", o.N)
 	}
-	if o.Nrow < 0 {
-		return usagef("--nrow must be ≥ 0, got %d", o.Nrow)
+	if o.Nrow < 0 || o.Scale < 1 || o.Scale > 16 {
+		return usagef("--nrow must be ≥ 0 and --scale between 1 and 16")
+	}
+	format, err := outputFormat(o.Format, o.OutFile)
+	if err != nil {
+		return err
 	}
 	_, m, err := openCheckpoint(o.Run, o.Checkpoint)
 	if err != nil {
@@ -100,25 +169,36 @@ func runSample(o *sampleOptions) error {
 	if err != nil {
 		return err
 	}
-	z := gen.Noise(o.Seed, o.N, m.Latent)
+	var z []float32
+	if o.Z != "" {
+		if z, err = readZ(o.Z, m.Latent); err != nil {
+			return err
+		}
+		if nSet && len(z)/m.Latent != o.N {
+			return usagef("--n %d but --z %s holds %d vectors", o.N, o.Z, len(z)/m.Latent)
+		}
+	} else {
+		z = gen.Noise(o.Seed, o.N, m.Latent)
+	}
+	nz := len(z) / m.Latent
 	var labels []int
 	nrow := o.Nrow
 	switch {
 	case classes != nil:
-		// The same n latent vectors for every class, one row per class.
+		// The same latent vectors for every class, one row per class.
 		zs := make([]float32, 0, len(classes)*len(z))
 		for _, c := range classes {
 			zs = append(zs, z...)
-			for i := 0; i < o.N; i++ {
+			for i := 0; i < nz; i++ {
 				labels = append(labels, c)
 			}
 		}
 		z = zs
 		if nrow == 0 {
-			nrow = o.N
+			nrow = nz
 		}
 	case m.Conditional:
-		for i := 0; i < o.N; i++ {
+		for i := 0; i < nz; i++ {
 			labels = append(labels, i%m.Classes)
 		}
 		if nrow == 0 {
@@ -129,6 +209,7 @@ func runSample(o *sampleOptions) error {
 	if nrow == 0 {
 		nrow = int(math.Ceil(math.Sqrt(float64(n))))
 	}
+	start := time.Now()
 	s, err := gen.NewSampler(m, min(n, 256))
 	if err != nil {
 		return err
@@ -138,20 +219,70 @@ func runSample(o *sampleOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := imgio.WriteGrid(o.OutFile, imgs, n, m.H, m.W, nrow); err != nil {
+	genTime := time.Since(start)
+	if o.SaveZ != "" {
+		if err := npy.WriteFloat32File(o.SaveZ, []int{nz, m.Latent}, z[:nz*m.Latent]); err != nil {
+			return err
+		}
+	}
+	if err := writeImages(format, o.OutFile, imgs, labels, m, nrow, o.Scale); err != nil {
 		return err
 	}
-	if labels != nil {
-		var b strings.Builder
-		for _, l := range labels {
-			fmt.Fprintln(&b, l)
-		}
-		path := strings.TrimSuffix(o.OutFile, filepath.Ext(o.OutFile)) + ".labels.txt"
-		if err := fsutil.WriteBytes(path, []byte(b.String()), 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-	}
+	fmt.Fprintf(o.ErrOut, "gantrain: %d images generated in %s, written in %s\n", n, genTime.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintln(o.Out, o.OutFile)
+	return nil
+}
+
+// writeImages writes generated images (n, C·H·W) in a format, and the
+// labels of a conditional model beside them.
+func writeImages(format, out string, imgs []float32, labels []int, m *models.GAN, nrow, scale int) error {
+	pix := m.C * m.H * m.W
+	n := len(imgs) / pix
+	stem := strings.TrimSuffix(strings.TrimSuffix(out, "/"), filepath.Ext(out))
+	switch format {
+	case "png":
+		g, err := imgio.Grid(imgs, n, m.H, m.W, nrow)
+		if err != nil {
+			return err
+		}
+		if err := imgio.WritePNG(out, imgio.Scale(g, scale)); err != nil {
+			return err
+		}
+	case "pngs":
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			g := imgio.Single(imgs[i*pix:(i+1)*pix], m.H*m.C, m.W)
+			if err := imgio.WritePNG(filepath.Join(out, fmt.Sprintf("%06d.png", i)), imgio.Scale(g, scale)); err != nil {
+				return err
+			}
+		}
+		stem = filepath.Join(out, "labels")
+	case "npy":
+		if err := npy.WriteFloat32File(out, []int{n, m.C, m.H, m.W}, imgs); err != nil {
+			return err
+		}
+		if labels != nil {
+			l := make([]int64, len(labels))
+			for i, v := range labels {
+				l[i] = int64(v)
+			}
+			return npy.WriteInt64File(stem+".labels.npy", []int{len(l)}, l)
+		}
+		return nil
+	}
+	if labels == nil {
+		return nil
+	}
+	var b strings.Builder
+	for _, l := range labels {
+		fmt.Fprintln(&b, l)
+	}
+	path := stem + ".labels.txt"
+	if err := fsutil.WriteBytes(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
 	return nil
 }
 

@@ -38,20 +38,37 @@ type Sampler struct {
 	batch  int
 	m      *nn.Machine
 	z      []float32 // graph input (Z, batch)
-	labels []float32 // graph input (batch), conditional models
+	labels []float32 // graph input (batch), or (K, batch) label weights, conditional models
+	mix    bool      // labels are weights
 	out    *G.Node
 }
 
 // NewSampler compiles the generator for batches of size batch.
 func NewSampler(model *models.GAN, batch int) (*Sampler, error) {
+	return newSampler(model, batch, false)
+}
+
+// NewMixSampler compiles a conditional generator that takes label weights
+// instead of labels (see GenerateMix).
+func NewMixSampler(model *models.GAN, batch int) (*Sampler, error) {
+	if !model.Conditional {
+		return nil, fmt.Errorf("gen: model %s is not conditional", model.Name)
+	}
+	return newSampler(model, batch, true)
+}
+
+func newSampler(model *models.GAN, batch int, mix bool) (*Sampler, error) {
 	if batch < 1 {
 		return nil, fmt.Errorf("gen: batch %d", batch)
 	}
 	g := nn.NewGraph(false)
-	s := &Sampler{model: model, batch: batch}
+	s := &Sampler{model: model, batch: batch, mix: mix}
 	var z, y *G.Node
 	z, s.z = g.Input("z", model.Latent, batch)
-	if model.Conditional {
+	switch {
+	case mix:
+		y, s.labels = g.Input("label_weights", model.Classes, batch)
+	case model.Conditional:
 		y, s.labels = g.Input("labels", batch)
 	}
 	s.out = model.G.Forward(g, z, y)
@@ -69,28 +86,55 @@ func NewSampler(model *models.GAN, batch int) (*Sampler, error) {
 // Generate maps n latent vectors z (n, Z) and, for conditional models,
 // labels (n) to n images (n, C·H·W) in [−1, 1].
 func (s *Sampler) Generate(z []float32, labels []int) ([]float32, error) {
+	if s.mix {
+		return nil, fmt.Errorf("gen: a mix sampler takes label weights (GenerateMix)")
+	}
+	return s.generate(z, labels, nil)
+}
+
+// GenerateMix is Generate with label weights mix (n, K) for each image:
+// the generator sees Σ_k mix[k]·embed(k) in place of embed(y).
+func (s *Sampler) GenerateMix(z []float32, mix []float32) ([]float32, error) {
+	if !s.mix {
+		return nil, fmt.Errorf("gen: not a mix sampler")
+	}
+	return s.generate(z, nil, mix)
+}
+
+func (s *Sampler) generate(z []float32, labels []int, mix []float32) ([]float32, error) {
 	zd := s.model.Latent
 	if len(z)%zd != 0 {
 		return nil, fmt.Errorf("gen: %d latent values is not a multiple of Z = %d", len(z), zd)
 	}
 	n := len(z) / zd
-	if s.model.Conditional && len(labels) != n {
+	k := s.model.Classes
+	switch {
+	case s.mix && len(mix) != n*k:
+		return nil, fmt.Errorf("gen: %d label weights for %d latent vectors of %d classes", len(mix), n, k)
+	case !s.mix && s.model.Conditional && len(labels) != n:
 		return nil, fmt.Errorf("gen: %d labels for %d latent vectors", len(labels), n)
 	}
 	pix := s.model.C * s.model.H * s.model.W
 	out := make([]float32, n*pix)
 	for lo := 0; lo < n; lo += s.batch {
-		k := min(s.batch, n-lo)
+		cnt := min(s.batch, n-lo)
 		clear(s.z)
-		for i := 0; i < k; i++ {
+		for i := 0; i < cnt; i++ {
 			for j := 0; j < zd; j++ {
 				s.z[j*s.batch+i] = z[(lo+i)*zd+j]
 			}
 		}
-		if s.model.Conditional {
+		if s.mix {
+			clear(s.labels)
+			for i := 0; i < cnt; i++ {
+				for c := 0; c < k; c++ {
+					s.labels[c*s.batch+i] = mix[(lo+i)*k+c]
+				}
+			}
+		} else if s.model.Conditional {
 			for i := range s.labels {
 				s.labels[i] = 0
-				if i < k {
+				if i < cnt {
 					if labels[lo+i] < 0 || labels[lo+i] >= s.model.Classes {
 						return nil, fmt.Errorf("gen: label %d out of range [0, %d)", labels[lo+i], s.model.Classes)
 					}
@@ -103,7 +147,7 @@ func (s *Sampler) Generate(z []float32, labels []int) ([]float32, error) {
 		}
 		// The output is (C, H, W, batch); images are stored one after another.
 		y := s.out.Value().Data().([]float32)
-		for i := 0; i < k; i++ {
+		for i := 0; i < cnt; i++ {
 			img := out[(lo+i)*pix : (lo+i+1)*pix]
 			for j := range img {
 				img[j] = y[j*s.batch+i]

@@ -78,3 +78,12 @@ func WriteGrid(path string, imgs []float32, n, h, w, nrow int) error {
 	}
 	return WritePNG(path, img)
 }
+
+// Single turns one h×w image (values in [−1, 1]) into a gray image.
+func Single(vals []float32, h, w int) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i, v := range vals[:h*w] {
+		img.Pix[i] = ToGray(v)
+	}
+	return img
+}

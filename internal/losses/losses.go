@@ -146,3 +146,81 @@ func Sum(g *nn.Graph, a, b *G.Node) *G.Node {
 	}
 	return n
 }
+
+// SoftmaxCrossEntropy returns the mean over the batch of −log softmax(x)[y]
+// for logits x (K, B) — feature-major — and integer labels y (stored as
+// float32 class indices), with the gradient (softmax(x) − onehot(y))/B.
+// It uses the log-sum-exp form, exact for large logits.
+func SoftmaxCrossEntropy(x []float32, k int, labels []float32, g float64, dx []float32) (loss float64, correct int, err error) {
+	b := len(labels)
+	p := make([]float64, k)
+	for j := 0; j < b; j++ {
+		y := int(labels[j])
+		if float32(y) != labels[j] || y < 0 || y >= k {
+			return 0, 0, fmt.Errorf("label %v at %d is not a class index in [0, %d)", labels[j], j, k)
+		}
+		m := math.Inf(-1)
+		arg := 0
+		for c := 0; c < k; c++ {
+			if v := float64(x[c*b+j]); v > m {
+				m, arg = v, c
+			}
+		}
+		var s float64
+		for c := 0; c < k; c++ {
+			p[c] = math.Exp(float64(x[c*b+j]) - m)
+			s += p[c]
+		}
+		loss += math.Log(s) + m - float64(x[y*b+j])
+		if arg == y {
+			correct++
+		}
+		if dx != nil {
+			for c := 0; c < k; c++ {
+				d := p[c] / s
+				if c == y {
+					d--
+				}
+				dx[c*b+j] = float32(g * d / float64(b))
+			}
+		}
+	}
+	return loss / float64(b), correct, nil
+}
+
+// CrossEntropy adds the mean softmax cross-entropy of logits (K, B) against
+// labels (B) to the graph. Stat.Mean is the batch accuracy.
+func CrossEntropy(g *nn.Graph, logits, labels *G.Node) (*G.Node, *Stat) {
+	st := &Stat{}
+	if g.Err() != nil {
+		return nil, st
+	}
+	s, ls := logits.Shape().Clone(), labels.Shape().Clone()
+	k, b := s[0], s[1]
+	n, _ := g.Apply(nn.OpSpec{
+		Name: "cross_entropy", In: []tensor.Shape{s, ls}, DiffWRT: []bool{true, false},
+		Forward: func(v [][]float32, out []float32) error {
+			loss, correct, err := SoftmaxCrossEntropy(v[0], k, v[1], 1, nil)
+			if err != nil {
+				return err
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return fmt.Errorf("is %v", loss)
+			}
+			st.Loss, st.Mean = loss, float64(correct)/float64(b)
+			out[0] = float32(loss)
+			return nil
+		},
+		Backward: func(need []bool, v G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+			dx, _ := g.Apply(nn.OpSpec{
+				Name: "cross_entropy_grad", In: []tensor.Shape{s, ls, nil}, Out: s,
+				Forward: func(v [][]float32, dx []float32) error {
+					_, _, err := SoftmaxCrossEntropy(v[0], k, v[1], float64(v[2][0]), dx)
+					return err
+				},
+			}, v[0], v[1], grad)
+			return G.Nodes{dx, nil}, g.Err()
+		},
+	}, logits, labels)
+	return n, st
+}

@@ -152,3 +152,38 @@ func TestNaNLossIsAnError(t *testing.T) {
 		t.Fatalf("NaN logits: error %v, want one naming the loss and NaN", err)
 	}
 }
+
+// Hand-computed: logits (0, 0) → −log ½; logits (ln 3, 0) for class 0 →
+// softmax (¾, ¼), loss −log ¾; the gradient is (p − onehot)/B.
+func TestSoftmaxCrossEntropyHandComputed(t *testing.T) {
+	// K = 2, B = 2, feature-major: x[c*B+j].
+	x := []float32{0, float32(math.Log(3)), 0, 0}
+	labels := []float32{1, 0}
+	dx := make([]float32, 4)
+	loss, correct, err := SoftmaxCrossEntropy(x, 2, labels, 1, dx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := (math.Ln2 + -math.Log(0.75)) / 2
+	if !near(loss, want, 1e-7) {
+		t.Errorf("loss %.10g, want %.10g", loss, want)
+	}
+	if correct != 1 { // sample 0 ties (argmax 0 ≠ 1), sample 1 is right
+		t.Errorf("correct %d, want 1", correct)
+	}
+	wantDx := []float64{0.5 / 2, (0.75 - 1) / 2, (0.5 - 1) / 2, 0.25 / 2}
+	for i := range dx {
+		if !near(float64(dx[i]), wantDx[i], 1e-6) {
+			t.Errorf("dx[%d] = %g, want %g", i, dx[i], wantDx[i])
+		}
+	}
+	// Large logits stay finite.
+	l, _, _ := SoftmaxCrossEntropy([]float32{1000, -1000}, 2, []float32{0}, 1, nil)
+	l2, _, _ := SoftmaxCrossEntropy([]float32{1000, -1000}, 2, []float32{1}, 1, nil)
+	if l != 0 || !near(l2, 2000, 1e-9) {
+		t.Errorf("large logits: %v, %v", l, l2)
+	}
+	if _, _, err := SoftmaxCrossEntropy(x, 2, []float32{2, 0}, 1, nil); err == nil {
+		t.Error("label 2 of 2 classes accepted")
+	}
+}

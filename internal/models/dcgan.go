@@ -81,7 +81,13 @@ func newDCGANGenerator(latent, classes int, r *rng.RNG) *dcganGenerator {
 func (m *dcganGenerator) Forward(g *nn.Graph, z, labels *G.Node) *G.Node {
 	b := z.Shape()[1]
 	if m.embed != nil {
-		z = g.Mul(z, g.Embedding(g.Param(m.embed), labels)) // z ⊙ embed(y): (Z, B)
+		var e *G.Node
+		if labels.Shape().Dims() == 2 {
+			e = g.SoftEmbedding(g.Param(m.embed), labels) // blended labels (K, B), for sampling
+		} else {
+			e = g.Embedding(g.Param(m.embed), labels)
+		}
+		z = g.Mul(z, e) // z ⊙ embed(y): (Z, B)
 	}
 	h := m.fc.Forward(g, z, kernels.Identity)            // (6272, B)
 	h = m.fcBN.Forward(g, h, kernels.ReLU, 128, 7, 7, b) // (128, 7, 7, B): the same memory

@@ -35,7 +35,8 @@ type Net interface {
 	// Forward adds the network to g. For a generator, x is z (Z, B) and the
 	// result an image batch; for a discriminator, x is an image batch and
 	// the result (1, B). labels (B) holds class indices for conditional
-	// models and is nil otherwise.
+	// models and is nil otherwise; a conditional generator also accepts
+	// label weights (K, B) that blend the class embeddings.
 	Forward(g *nn.Graph, x, labels *G.Node) *G.Node
 	// Params lists the learnables in checkpoint order.
 	Params() []*nn.Param

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/gantrain/gantrain/internal/blas"
 	"github.com/gantrain/gantrain/internal/parallel"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -157,5 +158,29 @@ func (g *Graph) Concat(a, b *G.Node) *G.Node {
 			return grads, g.err
 		},
 	}, a, b)
+	return n
+}
+
+// SoftEmbedding mixes the rows of table (K, D) with weights (K, B): the
+// result (D, B) is tableᵀ·weights, so one-hot weights give Embedding and
+// intermediate weights blend labels (for morphing between classes when
+// sampling; it has no gradient).
+func (g *Graph) SoftEmbedding(table, weights *G.Node) *G.Node {
+	if g.err != nil {
+		return nil
+	}
+	ts, ws := shapeOf(table), shapeOf(weights)
+	if ts.Dims() != 2 || ws.Dims() != 2 || ts[0] != ws[0] {
+		g.fail(fmt.Errorf("nn: soft embedding: table %v and weights %v do not fit", ts, ws))
+		return nil
+	}
+	k, d, b := ts[0], ts[1], ws[1]
+	n, _ := g.Apply(OpSpec{
+		Name: "soft_embedding", In: []tensor.Shape{ts, ws}, Out: tensor.Shape{d, b},
+		Forward: func(v [][]float32, y []float32) error {
+			blas.Sgemm(true, false, d, b, k, 1, v[0], d, v[1], b, 0, y, b)
+			return nil
+		},
+	}, table, weights)
 	return n
 }

@@ -1,0 +1,69 @@
+package imgio
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
+	"io"
+
+	"github.com/gantrain/gantrain/internal/fsutil"
+)
+
+// grayPalette is 256 gray levels, so a gray image maps to GIF losslessly.
+var grayPalette = func() color.Palette {
+	p := make(color.Palette, 256)
+	for i := range p {
+		p[i] = color.Gray{Y: uint8(i)}
+	}
+	return p
+}()
+
+// Paletted converts a gray image to GIF's paletted form, losslessly.
+func Paletted(g *image.Gray) *image.Paletted {
+	p := image.NewPaletted(g.Bounds(), grayPalette)
+	copy(p.Pix, g.Pix) // both one byte per pixel, gray level = palette index
+	if g.Stride != p.Stride {
+		for y := 0; y < g.Bounds().Dy(); y++ {
+			copy(p.Pix[y*p.Stride:(y+1)*p.Stride], g.Pix[y*g.Stride:])
+		}
+	}
+	return p
+}
+
+// WriteGIF atomically writes frames as an animated GIF that loops forever;
+// delays are in hundredths of a second, one per frame.
+func WriteGIF(path string, frames []*image.Gray, delays []int) error {
+	if len(frames) == 0 || len(delays) != len(frames) {
+		return fmt.Errorf("imgio: %d frames, %d delays", len(frames), len(delays))
+	}
+	anim := &gif.GIF{LoopCount: 0}
+	b := frames[0].Bounds()
+	for i, f := range frames {
+		if f.Bounds() != b {
+			return fmt.Errorf("imgio: frame %d is %v, frame 0 %v", i, f.Bounds(), b)
+		}
+		anim.Image = append(anim.Image, Paletted(f))
+		anim.Delay = append(anim.Delay, delays[i])
+	}
+	if err := fsutil.WriteFile(path, 0o644, func(w io.Writer) error { return gif.EncodeAll(w, anim) }); err != nil {
+		return fmt.Errorf("imgio: writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// Scale enlarges img by an integer factor with nearest-neighbour sampling,
+// which keeps pixels crisp.
+func Scale(img *image.Gray, k int) *image.Gray {
+	if k <= 1 {
+		return img
+	}
+	b := img.Bounds()
+	out := image.NewGray(image.Rect(0, 0, b.Dx()*k, b.Dy()*k))
+	for y := 0; y < b.Dy()*k; y++ {
+		for x := 0; x < b.Dx()*k; x++ {
+			out.Pix[y*out.Stride+x] = img.Pix[(y/k)*img.Stride+x/k]
+		}
+	}
+	return out
+}
