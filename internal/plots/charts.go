@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -110,7 +111,7 @@ func Metrics(rows []map[string]float64, path string) error {
 	all := []panel{
 		{title: "FCD (lower is better)", ylabel: "FCD", curves: []curve{{"", "fcd", blue}}},
 		{title: "Modes covered", ylabel: "modes", yInclude: []float64{0}, curves: []curve{{"", "modes", orange}}},
-		{title: "KL to uniform over modes (lower is better)", ylabel: "KL", yInclude: []float64{0}, curves: []curve{{"", "kl_uniform", green}}},
+		{title: "KL to uniform (lower is better)", ylabel: "KL", yInclude: []float64{0}, curves: []curve{{"", "kl_uniform", green}}},
 		{title: "Classifier score", ylabel: "score", curves: []curve{{"", "classifier_score", purple}}},
 	}
 	var panels []panel
@@ -264,29 +265,63 @@ func (pn panel) plot(rows []map[string]float64, xmin, xmax float64) (*plot.Plot,
 			leg.entries = append(leg.entries, legendEntry{c.name, thumbs})
 		}
 	}
-	if len(leg.entries) > 1 {
+	if len(pn.curves) > 1 && len(leg.entries) > 0 {
 		p.Add(leg)
 	}
 	return p, nil
 }
 
-// plainTicks is gonum's default ticker with labels in plain decimal
-// notation where that stays short (steps print as 20000, not 2e+04), and
-// optionally without labels.
+// plainTicks is gonum's default ticker with its labels rewritten: steps
+// print as 20000, not 2e+04, and other values with the fewest significant
+// digits that tell the ticks apart (gonum can label 1.26 and 1.29 both
+// "1.3"). With hideLabels the ticks have no labels.
 type plainTicks struct{ hideLabels bool }
 
 func (t plainTicks) Ticks(lo, hi float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
-	for i := range ticks {
-		if ticks[i].Label == "" {
-			continue
+	var major []int
+	for i, tk := range ticks {
+		if tk.Label != "" {
+			major = append(major, i)
 		}
-		if t.hideLabels {
+	}
+	if t.hideLabels {
+		for _, i := range major {
 			ticks[i].Label = ""
-			continue
 		}
-		if v := ticks[i].Value; v == math.Trunc(v) && math.Abs(v) < 1e7 {
-			ticks[i].Label = fmt.Sprintf("%.0f", v)
+		return ticks
+	}
+	integers := true
+	gap := math.Inf(1)
+	for k, i := range major {
+		v := ticks[i].Value
+		integers = integers && v == math.Trunc(v) && math.Abs(v) < 1e9
+		if k > 0 {
+			gap = math.Min(gap, v-ticks[major[k-1]].Value)
+		}
+	}
+	if math.IsInf(gap, 1) {
+		gap = hi - lo
+	}
+	if integers {
+		for _, i := range major {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', 0, 64)
+		}
+		return ticks
+	}
+	for digits := 1; digits <= 17; digits++ {
+		ok := true
+		labels := make([]string, len(major))
+		for k, i := range major {
+			labels[k] = strconv.FormatFloat(ticks[i].Value, 'g', digits, 64)
+			back, _ := strconv.ParseFloat(labels[k], 64)
+			ok = ok && math.Abs(back-ticks[i].Value) <= gap*1e-3
+		}
+		if ok {
+			for k, i := range major {
+				ticks[i].Label = labels[k]
+			}
+			break
 		}
 	}
 	return ticks
@@ -342,7 +377,7 @@ func render(grid [][]*plot.Plot) image.Image {
 	tiles := draw.Tiles{
 		Rows: len(grid), Cols: len(grid[0]),
 		PadX: vg.Points(14), PadY: vg.Points(8),
-		PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(10),
+		PadTop: vg.Points(4), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(14),
 	}
 	canvases := plot.Align(grid, tiles, dc)
 	for j, row := range grid {

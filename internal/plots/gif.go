@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
-	"image/gif"
+	"image/draw"
 	"image/png"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -18,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gantrain/gantrain/internal/fsutil"
+	"github.com/gantrain/gantrain/internal/imgio"
 )
 
 const (
@@ -30,15 +28,6 @@ const (
 	// minLastHold is the least time the last frame is shown.
 	minLastHold = 2 * time.Second
 )
-
-// grayPalette is the 256 gray levels: index i is gray level i.
-var grayPalette = func() color.Palette {
-	p := make(color.Palette, 256)
-	for i := range p {
-		p[i] = color.Gray{Y: uint8(i)}
-	}
-	return p
-}()
 
 // sampleFrame is one samples/step-NNNNNN.png.
 type sampleFrame struct {
@@ -118,38 +107,26 @@ func ProgressGIF(samplesDir, path string, delay time.Duration) error {
 		delay = DefaultGIFDelay
 	}
 	frames = pick(frames, MaxFrames)
-	g := &gif.GIF{LoopCount: 0} // 0: loop forever
-	var first image.Rectangle
+	var grids []*image.Gray
+	var delays []int
 	for i, f := range frames {
 		img, err := readPNG(f.path)
 		if err != nil {
 			return fmt.Errorf("plots: %w", err)
 		}
-		b := img.Bounds()
-		if i == 0 {
-			first = b
-		} else if b.Dx() != first.Dx() || b.Dy() != first.Dy() {
+		if i > 0 && img.Rect != grids[0].Rect {
 			return fmt.Errorf("plots: %s is %dx%d but %s is %dx%d: sample grids of one GIF must have the same size",
-				f.path, b.Dx(), b.Dy(), frames[0].path, first.Dx(), first.Dy())
+				f.path, img.Rect.Dx(), img.Rect.Dy(), frames[0].path, grids[0].Rect.Dx(), grids[0].Rect.Dy())
 		}
-		g.Image = append(g.Image, toPaletted(img))
-		g.Delay = append(g.Delay, centis(delay))
+		grids = append(grids, img)
+		delays = append(delays, centis(delay))
 	}
-	g.Delay[len(g.Delay)-1] = centis(max(4*delay, minLastHold))
-	err = fsutil.WriteFile(path, 0o644, func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		if err := gif.EncodeAll(bw, g); err != nil {
-			return err
-		}
-		return bw.Flush()
-	})
-	if err != nil {
-		return fmt.Errorf("plots: writing %s: %w", path, err)
-	}
-	return nil
+	delays[len(delays)-1] = centis(max(4*delay, minLastHold))
+	return imgio.WriteGIF(path, grids, delays)
 }
 
-func readPNG(path string) (image.Image, error) {
+// readPNG reads a PNG as gray levels, with its origin at (0, 0).
+func readPNG(path string) (*image.Gray, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -159,24 +136,11 @@ func readPNG(path string) (image.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return img, nil
-}
-
-// toPaletted converts img to gray levels on grayPalette, with its origin
-// at (0, 0).
-func toPaletted(img image.Image) *image.Paletted {
 	b := img.Bounds()
-	p := image.NewPaletted(image.Rect(0, 0, b.Dx(), b.Dy()), grayPalette)
-	if g, ok := img.(*image.Gray); ok {
-		for y := range b.Dy() {
-			copy(p.Pix[y*p.Stride:y*p.Stride+b.Dx()], g.Pix[g.PixOffset(b.Min.X, b.Min.Y+y):])
-		}
-		return p
+	if g, ok := img.(*image.Gray); ok && b.Min == (image.Point{}) {
+		return g, nil
 	}
-	for y := range b.Dy() {
-		for x := range b.Dx() {
-			p.Pix[y*p.Stride+x] = color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.Gray).Y
-		}
-	}
-	return p
+	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(g, g.Rect, img, b.Min, draw.Src)
+	return g, nil
 }

@@ -424,3 +424,79 @@ func stripKeys(rows []map[string]float64, keys ...string) []map[string]float64 {
 	}
 	return rows
 }
+
+func TestPlainTicks(t *testing.T) {
+	for _, tc := range []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{1.2596, 1.2949, []string{"1.26", "1.27", "1.28", "1.29"}},
+		{10, 200000, []string{"40000", "120000", "200000"}},
+		{-2.9, 3.9, []string{"-2.5", "0", "2.5"}},
+	} {
+		var got []string
+		for _, tk := range (plainTicks{}).Ticks(tc.lo, tc.hi) {
+			if tk.Label != "" {
+				got = append(got, tk.Label)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("ticks of [%g, %g]: %q, want %q", tc.lo, tc.hi, got, tc.want)
+		}
+		for _, tk := range (plainTicks{hideLabels: true}).Ticks(tc.lo, tc.hi) {
+			if tk.Label != "" {
+				t.Errorf("hidden labels: %q", tk.Label)
+			}
+		}
+	}
+}
+
+func TestDecimate(t *testing.T) {
+	pts := make([]point, 10000)
+	for i := range pts {
+		pts[i] = point{float64(i), math.Sin(float64(i))}
+	}
+	pts[1234].y, pts[7777].y = 5, -5
+	got := decimate(pts, 1000)
+	if len(got) > 1000 || len(got) < 900 {
+		t.Fatalf("%d points", len(got))
+	}
+	var hi, lo bool
+	for i, p := range got {
+		hi = hi || p == point{1234, 5}
+		lo = lo || p == point{7777, -5}
+		if i > 0 && p.x <= got[i-1].x {
+			t.Fatalf("not in order at %d", i)
+		}
+	}
+	if !hi || !lo {
+		t.Errorf("decimation lost the extremes")
+	}
+	if got := decimate(pts[:10], 1000); len(got) != 10 {
+		t.Errorf("short series changed")
+	}
+}
+
+// A grid that is not stored as 8-bit gray is converted.
+func TestProgressGIFColourPNG(t *testing.T) {
+	dir := t.TempDir()
+	writeGrid(t, filepath.Join(dir, "step-000001.png"), 5, 4, 10)
+	img := image.NewNRGBA(image.Rect(0, 0, 5, 4))
+	for i := range img.Pix {
+		img.Pix[i] = 200
+		if i%4 == 3 {
+			img.Pix[i] = 255 // opaque
+		}
+	}
+	if err := imgio.WritePNG(filepath.Join(dir, "step-000002.png"), img); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "p.gif")
+	if err := ProgressGIF(dir, out, 0); err != nil {
+		t.Fatal(err)
+	}
+	g := readGIF(t, out)
+	if len(g.Image) != 2 || g.Image[1].Pix[0] != 200 || g.Delay[0] != 20 || g.Delay[1] != 200 {
+		t.Errorf("%d frames, second frame level %d, delays %v", len(g.Image), g.Image[1].Pix[0], g.Delay)
+	}
+}
