@@ -5,7 +5,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/losses"
 	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/nn"
@@ -17,12 +16,17 @@ import (
 type TrainOptions struct {
 	Epochs, Batch int
 	LR            float64
-	Seed          uint64
-	Log           io.Writer
+	// DecayEpochs is how many final epochs run at LR/10.
+	DecayEpochs int
+	// Shift moves each training image by up to this many pixels in x and y
+	// (zero fill): augmentation against overfitting.
+	Shift int
+	Seed  uint64
+	Log   io.Writer
 }
 
 // DefaultTrainOptions reach ≥ 99% test accuracy on MNIST.
-var DefaultTrainOptions = TrainOptions{Epochs: 6, Batch: 64, LR: 1e-3, Seed: 1}
+var DefaultTrainOptions = TrainOptions{Epochs: 8, Batch: 64, LR: 1e-3, DecayEpochs: 2, Shift: 2, Seed: 1}
 
 // Train fits a new classifier on train with Adam and reports the accuracy
 // on test after every epoch; it returns the net and its final test accuracy.
@@ -42,10 +46,8 @@ func Train(train, test *mnist.Dataset, o TrainOptions) (*Net, float64, error) {
 		return nil, 0, err
 	}
 	defer m.Close()
-	opt, err := optim.New(config.OptimSpec{Name: "adam", LR: o.LR, Betas: []float64{0.9, 0.999}, Eps: 1e-8})
-	if err != nil {
-		return nil, 0, err
-	}
+	opt := &optim.Adam{LR: o.LR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	aug := rng.New(o.Seed, 2)
 	batcher, err := mnist.NewBatcher(train, o.Batch, o.Seed)
 	if err != nil {
 		return nil, 0, err
@@ -64,11 +66,17 @@ func Train(train, test *mnist.Dataset, o TrainOptions) (*Net, float64, error) {
 	acc := 0.0
 	for epoch := 0; epoch < o.Epochs; epoch++ {
 		start := time.Now()
+		if epoch == o.Epochs-o.DecayEpochs {
+			opt.LR = o.LR / 10
+		}
 		var sumLoss, sumAcc float64
 		n := batcher.BatchesPerEpoch()
 		for i := 0; i < n; i++ {
 			if _, err := batcher.Next(imgs, labels); err != nil {
 				return nil, 0, err
+			}
+			if o.Shift > 0 {
+				shift(imgs, o.Batch, o.Shift, aug)
 			}
 			toBatchLast(imgs, xb, o.Batch)
 			for j, l := range labels {
@@ -94,6 +102,31 @@ func Train(train, test *mnist.Dataset, o TrainOptions) (*Net, float64, error) {
 			epoch+1, sumLoss/float64(n), sumAcc/float64(n), acc, time.Since(start).Round(time.Second))
 	}
 	return net, acc, nil
+}
+
+// shift moves each 28×28 image by a random offset in [−k, k]² in place,
+// filling with the background value −1.
+func shift(imgs []float32, b, k int, r *rng.RNG) {
+	var tmp [784]float32
+	for i := 0; i < b; i++ {
+		img := imgs[i*784 : (i+1)*784]
+		dx, dy := r.IntN(2*k+1)-k, r.IntN(2*k+1)-k
+		for j := range tmp {
+			tmp[j] = -1
+		}
+		for y := 0; y < 28; y++ {
+			sy := y - dy
+			if sy < 0 || sy >= 28 {
+				continue
+			}
+			for x := 0; x < 28; x++ {
+				if sx := x - dx; sx >= 0 && sx < 28 {
+					tmp[y*28+x] = img[sy*28+sx]
+				}
+			}
+		}
+		copy(img, tmp[:])
+	}
 }
 
 // toBatchLast transposes b images stored one after another into (784, b).
