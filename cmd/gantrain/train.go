@@ -10,6 +10,7 @@ import (
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
 	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/evaluate"
 	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/train"
 	"github.com/spf13/cobra"
@@ -111,9 +112,16 @@ func runTrain(ctx context.Context, o *trainOptions) error {
 			return err
 		}
 	}
+	ev, note, err := trainingEvaluator(cfg, ds)
+	if err != nil {
+		return err
+	}
+	if ev != nil {
+		defer ev.Close()
+	}
 	res, err := train.Run(ctx, train.Options{
 		Config: cfg, RunDir: runDir, Data: ds, Resume: ckpt,
-		ErrOut: o.ErrOut, Bar: o.IsTerminal, Version: version(),
+		ErrOut: o.ErrOut, Bar: o.IsTerminal, Version: version(), Evaluator: ev, Note: note,
 	})
 	if err != nil {
 		return err
@@ -159,6 +167,23 @@ func prepareRunDir(dir string, force bool) error {
 		}
 	}
 	return nil
+}
+
+// trainingEvaluator prepares the quick evaluations of eval.every (MNIST
+// only: the evaluator's classifier knows digits).
+func trainingEvaluator(cfg config.Config, train *mnist.Dataset) (*evaluate.Evaluator, string, error) {
+	if cfg.Eval.Every == 0 {
+		return nil, "", nil
+	}
+	if cfg.Data.Name != "mnist" {
+		return nil, "no evaluation during training (eval.every): the evaluator's classifier knows MNIST digits, and data.name is " + cfg.Data.Name, nil
+	}
+	test, err := mnist.Load(train.Dir, "test")
+	if err != nil {
+		return nil, "", fmt.Errorf("eval.every: %w (set eval.every: 0 to train without evaluations)", err)
+	}
+	ev, err := evaluate.New(test, test.N)
+	return ev, "", err
 }
 
 // loadData reads the training split of the configured data set.

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/npy"
 )
 
@@ -153,5 +155,49 @@ func TestInterpolateIsDeterministic(t *testing.T) {
 	code, _, errOut = gantrain(t, "interpolate", "--run", run, "--from", "1", "--to", "2", "--method", "cubic", "--out", filepath.Join(tmp, "x.png"))
 	if code != 2 || !strings.Contains(errOut, "cubic") {
 		t.Errorf("bad method: exit %d, %q", code, errOut)
+	}
+}
+
+// eval of real digits saved as samples: the numbers of a perfect generator.
+func TestEvalSamplesOfRealDigits(t *testing.T) {
+	dir, err := mnist.DefaultDir()
+	if err != nil {
+		t.Skipf("real MNIST not in the module cache: %v", err)
+	}
+	test, err := mnist.Load(dir, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000
+	imgs := make([]float32, n*784)
+	labels := make([]int64, n)
+	for i := range imgs {
+		imgs[i] = (float32(test.Images[10*784+i])/255 - 0.5) / 0.5 // from image 10 on
+	}
+	for i := range labels {
+		labels[i] = int64(test.Labels[10+i])
+	}
+	tmp := t.TempDir()
+	npy.WriteFloat32File(filepath.Join(tmp, "real.npy"), []int{n, 1, 28, 28}, imgs)
+	npy.WriteInt64File(filepath.Join(tmp, "real.labels.npy"), []int{n}, labels)
+	code, out, errOut := gantrain(t, "eval", "--samples", filepath.Join(tmp, "real.npy"))
+	if code != 0 {
+		t.Fatalf("eval: %s", errOut)
+	}
+	var rep map[string]float64
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("stdout %q is not one JSON object: %v", out, err)
+	}
+	for _, k := range []string{"fcd", "classifier_score", "modes", "kl_uniform", "precision", "recall", "density", "coverage", "cond_acc"} {
+		if _, ok := rep[k]; !ok {
+			t.Errorf("no %s in %v", k, rep)
+		}
+	}
+	if rep["modes"] != 10 || rep["cond_acc"] < 0.97 || rep["fcd"] > 30 {
+		t.Errorf("real digits scored %v", rep)
+	}
+	code, _, errOut = gantrain(t, "eval", "--samples", filepath.Join(tmp, "real.labels.npy"))
+	if code != 2 || !strings.Contains(errOut, "real.labels.npy") {
+		t.Errorf("labels as samples: exit %d, %q", code, errOut)
 	}
 }

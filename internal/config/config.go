@@ -22,6 +22,15 @@ type Config struct {
 	Optim     Optim  `mapstructure:"optim" yaml:"optim" json:"optim"`
 	WGAN      WGAN   `mapstructure:"wgan" yaml:"wgan" json:"wgan"`
 	Output    Output `mapstructure:"output" yaml:"output" json:"output"`
+	Eval      Eval   `mapstructure:"eval" yaml:"eval" json:"eval"`
+}
+
+// Eval configures the quick evaluations during training (MNIST only).
+type Eval struct {
+	// Every is the number of steps between quick evaluations; 0 turns them off.
+	Every int `mapstructure:"every" yaml:"every" json:"every"`
+	// N is the number of samples of a quick evaluation.
+	N int `mapstructure:"n" yaml:"n" json:"n"`
 }
 
 // Data selects the training images.
@@ -91,6 +100,7 @@ func Default() Config {
 		Optim:     Optim{G: adam, D: adam},
 		WGAN:      WGAN{Clip: 0.01},
 		Output:    Output{SampleEvery: 200, CheckpointEvery: 1000},
+		Eval:      Eval{Every: 500, N: 2000},
 	}
 }
 
@@ -175,6 +185,12 @@ func (c *Config) Validate() error {
 	}
 	if o.Keep < 0 {
 		bad("output.keep", "must be ≥ 0 (0: keep all), got %d", o.Keep)
+	}
+	if c.Eval.Every < 0 {
+		bad("eval.every", "must be ≥ 0 (0: no evaluation during training), got %d", c.Eval.Every)
+	}
+	if c.Eval.N < 100 || c.Eval.N > 100000 {
+		bad("eval.n", "must be between 100 and 100000, got %d", c.Eval.N)
 	}
 	if len(errs) > 0 {
 		return errs

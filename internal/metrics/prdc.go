@@ -24,7 +24,9 @@ type Result struct {
 	// Density is (1/(k·m)) Σ_fakes Σ_reals 1[d(f, r) ≤ r_k(r)] with k = kDC.
 	// It is not bounded by 1: for identical sets without distance ties it is
 	// exactly (k+1)/k, since every real ball holds its own copy plus its k
-	// nearest neighbours.
+	// nearest neighbours. (The authors' reference code compares with <,
+	// which gives exactly 1 there; this package uses the ≤ of the
+	// definitions throughout.)
 	Density float64
 	// Coverage is the fraction of reals whose nearest fake lies within their
 	// own k-NN radius (k = kDC).
@@ -35,8 +37,8 @@ type Result struct {
 // density and coverage (Naeem et al. 2020, k = kDC) of fake features against
 // real features, with Euclidean distances.
 //
-// real and fake are row-major matrices with d columns (n = len(real)/d reals,
-// m = len(fake)/d fakes). kPR or kDC ≤ 0 select DefaultKPR / DefaultKDC.
+// reals and fakes are row-major matrices with d columns (n = len(reals)/d
+// reals, m = len(fakes)/d fakes). kPR or kDC ≤ 0 select DefaultKPR / DefaultKDC.
 // The k-NN radius of a point is the distance to its k-th nearest neighbour in
 // its own set, excluding itself; a point is "within" a radius when its
 // distance is ≤ that radius. It needs n > max(kPR, kDC) and m > kPR.
@@ -45,18 +47,18 @@ type Result struct {
 // never the whole n×m matrix) with |x|² + |y|² − 2·x·y after both sets are
 // shifted by the real mean, on internal/parallel's thread count. The result
 // does not depend on the number of threads. The inputs are not modified.
-func PRDC(real, fake []float64, d, kPR, kDC int) (Result, error) {
+func PRDC(reals, fakes []float64, d, kPR, kDC int) (Result, error) {
 	if kPR <= 0 {
 		kPR = DefaultKPR
 	}
 	if kDC <= 0 {
 		kDC = DefaultKDC
 	}
-	n, err := rows(real, d, "real")
+	n, err := rows(reals, d, "real")
 	if err != nil {
 		return Result{}, err
 	}
-	m, err := rows(fake, d, "fake")
+	m, err := rows(fakes, d, "fake")
 	if err != nil {
 		return Result{}, err
 	}
@@ -66,7 +68,7 @@ func PRDC(real, fake []float64, d, kPR, kDC int) (Result, error) {
 	if m <= kPR {
 		return Result{}, fmt.Errorf("metrics: PRDC needs more than %d fake samples, got %d", kPR, m)
 	}
-	if !allFinite(real) || !allFinite(fake) {
+	if !allFinite(reals) || !allFinite(fakes) {
 		return Result{}, errors.New("metrics: PRDC features contain NaN or Inf")
 	}
 
@@ -74,24 +76,21 @@ func PRDC(real, fake []float64, d, kPR, kDC int) (Result, error) {
 	// mean keeps |x|² small and so limits cancellation in |x|²+|y|²−2x·y.
 	mu := make([]float64, d)
 	for i := range n {
-		for c, v := range real[i*d : i*d+d] {
+		for c, v := range reals[i*d : i*d+d] {
 			mu[c] += v
 		}
 	}
 	for c := range mu {
 		mu[c] /= float64(n)
 	}
-	r := centred(real, mu)
-	f := centred(fake, mu)
-	rn := rowNorms(r, n, d)
-	fn := rowNorms(f, m, d)
+	r := newSet(centred(reals, mu), n, d)
+	f := newSet(centred(fakes, mu), m, d)
 
-	kr := max(kPR, kDC)
-	rKth := kthNeighbourSq(r, rn, n, d, kr)
+	rKth := kthNeighbourSq(r, max(kPR, kDC))
 	rPR, rDC := rKth[kPR-1], rKth[kDC-1]
-	fPR := kthNeighbourSq(f, fn, m, d, kPR)[kPR-1]
+	fPR := kthNeighbourSq(f, kPR)[kPR-1]
 
-	return crossPass(r, rn, n, f, fn, m, d, rPR, rDC, fPR, kDC), nil
+	return crossPass(r, f, rPR, rDC, fPR, kDC), nil
 }
 
 // rows checks that x holds whole rows of d columns and returns their number.
@@ -127,14 +126,15 @@ func centred(x, mu []float64) []float64 {
 }
 
 // kthNeighbourSq returns, for j = 0..k−1, the squared distance of every row
-// of x (n×d, norms xn) to its (j+1)-th nearest other row: out[j][i].
+// of x to its (j+1)-th nearest other row: out[j][i].
 //
 // Only the tiles on and above the block diagonal are computed; an
 // off-diagonal tile feeds both its rows and its columns. Each worker keeps
 // its own sorted k-smallest list per row (partial selection by insertion,
 // no sort of the full row) and the lists are merged at the end.
-func kthNeighbourSq(x, xn []float64, n, d, k int) [][]float64 {
-	bs := blockSize
+func kthNeighbourSq(x *set, k int) [][]float64 {
+	n := x.n
+	bs := tileSide()
 	nb := (n + bs - 1) / bs
 	workers := numWorkers(nb)
 	inf := math.Inf(1)
@@ -154,10 +154,9 @@ func kthNeighbourSq(x, xn []float64, n, d, k int) [][]float64 {
 		i0, i1 := bi*bs, min(n, (bi+1)*bs)
 		for bj := bi; bj < nb; bj++ {
 			j0, j1 := bj*bs, min(n, (bj+1)*bs)
-			sqDistTile(buf, x, xn, i0, i1, x, xn, j0, j1, d)
-			wd := j1 - j0
+			sqDistTile(buf, bs, x, i0, i1, x, j0, j1)
 			for i := i0; i < i1; i++ {
-				row := buf[(i-i0)*wd : (i-i0+1)*wd]
+				row := buf[(i-i0)*bs : (i-i0)*bs+j1-j0]
 				ti := top[i*k : i*k+k]
 				if bi == bj {
 					for c, v := range row {
@@ -215,8 +214,9 @@ func insertSmallest(t []float64, v float64) {
 // crossPass scans all real×fake squared distances once. rPR, rDC are the
 // reals' squared k-NN radii for precision and density/coverage, fPR the
 // fakes' squared radii for recall.
-func crossPass(r, rn []float64, n int, f, fn []float64, m, d int, rPR, rDC, fPR []float64, kDC int) Result {
-	bs := blockSize
+func crossPass(r, f *set, rPR, rDC, fPR []float64, kDC int) Result {
+	n, m := r.n, f.n
+	bs := tileSide()
 	nbr := (n + bs - 1) / bs
 	nbf := (m + bs - 1) / bs
 	workers := numWorkers(nbr)
@@ -243,11 +243,10 @@ func crossPass(r, rn []float64, n int, f, fn []float64, m, d int, rPR, rDC, fPR 
 		}
 		for bj := range nbf {
 			j0, j1 := bj*bs, min(m, (bj+1)*bs)
-			sqDistTile(buf, r, rn, i0, i1, f, fn, j0, j1, d)
-			wd := j1 - j0
+			sqDistTile(buf, bs, r, i0, i1, f, j0, j1)
 			hb, db, fr := hw[j0:j1], dw[j0:j1], fPR[j0:j1]
 			for i := i0; i < i1; i++ {
-				row := buf[(i-i0)*wd : (i-i0+1)*wd][:len(fr)]
+				row := buf[(i-i0)*bs : (i-i0)*bs+len(fr)]
 				near, rec := nearest[i], recalled[i]
 				p, q := rPR[i], rDC[i]
 				for c, v := range row {

@@ -14,12 +14,14 @@ import (
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
 	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/evaluate"
 	"github.com/gantrain/gantrain/internal/fsutil"
 	"github.com/gantrain/gantrain/internal/gen"
 	"github.com/gantrain/gantrain/internal/imgio"
 	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/parallel"
+	"github.com/gantrain/gantrain/internal/plots"
 	"github.com/gantrain/gantrain/internal/rng"
 	"github.com/schollz/progressbar/v3"
 	"go.yaml.in/yaml/v3"
@@ -37,6 +39,10 @@ type Options struct {
 	// Bar draws a progress bar (ErrOut is a terminal); otherwise plain lines.
 	Bar     bool
 	Version string
+	// Evaluator, when set, runs a quick evaluation every eval.every steps.
+	Evaluator *evaluate.Evaluator
+	// Note is printed once training starts, if not empty.
+	Note string
 }
 
 // Result summarises a finished (or interrupted) run.
@@ -60,6 +66,12 @@ type Metrics struct {
 	EarthMover *float64 `json:"em,omitempty"`
 	ImgsPerSec float64  `json:"imgs_per_s"`
 	ElapsedS   float64  `json:"elapsed_s"`
+	// A quick evaluation (every eval.every steps), when there is one.
+	FCD             *float64 `json:"fcd,omitempty"`
+	ClassifierScore *float64 `json:"classifier_score,omitempty"`
+	Modes           *int     `json:"modes,omitempty"`
+	KLUniform       *float64 `json:"kl_uniform,omitempty"`
+	CondAcc         *float64 `json:"cond_acc,omitempty"`
 }
 
 // TotalSteps is the number of generator updates a config asks for.
@@ -108,6 +120,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	fmt.Fprintf(o.ErrOut, "gantrain: training %s on %s (%d images) into %s\n", cfg.Model, o.Data.Dir, o.Data.N, o.RunDir)
 	if o.Resume != nil {
 		fmt.Fprintf(o.ErrOut, "gantrain: resuming from %s (step %d)\n", o.Resume.Dir, step)
+	}
+	if o.Note != "" {
+		fmt.Fprintln(o.ErrOut, "gantrain: note: "+o.Note)
 	}
 	if err := os.MkdirAll(filepath.Join(o.RunDir, "samples"), 0o755); err != nil {
 		return nil, err
@@ -163,6 +178,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	p := newProgress(o.ErrOut, o.Bar, total, step)
+	diag := &diagnostics{warn: p.warn}
 	res := &Result{}
 	start := time.Now()
 	winStart, winImgs := start, 0
@@ -190,7 +206,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 		}
 		epoch := float64(batcher.Epoch()) + float64(batcher.Pos())/float64(batcher.BatchesPerEpoch())
-		if step%cfg.Train.LogEvery == 0 || step == total {
+		quick := o.Evaluator != nil && cfg.Eval.Every > 0 && step%cfg.Eval.Every == 0
+		if step%cfg.Train.LogEvery == 0 || step == total || quick {
 			now := time.Now()
 			ips := float64(winImgs) / now.Sub(winStart).Seconds()
 			winStart, winImgs = now, 0
@@ -200,11 +217,25 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				em := l.EarthMover
 				m.EarthMover = &em
 			}
-			line, _ := json.Marshal(m)
+			if quick {
+				rep, err := quickEval(o.Evaluator, sampler, model, cfg)
+				if err != nil {
+					return nil, fmt.Errorf("step %d: evaluation: %w", step, err)
+				}
+				m.FCD, m.ClassifierScore, m.Modes, m.KLUniform, m.CondAcc = &rep.FCD, &rep.ClassifierScore, &rep.Modes, &rep.KLUniform, rep.CondAcc
+				diag.eval(step, rep, cfg.Eval.N)
+			}
+			line, err := json.Marshal(m)
+			if err != nil {
+				return nil, stepError(step, fmt.Errorf("metrics: %w", err), lastCkpt)
+			}
 			if _, err := mf.Write(append(line, '\n')); err != nil {
 				return nil, fmt.Errorf("writing metrics.jsonl: %w", err)
 			}
 			p.update(step, epoch, cfg.Train.Epochs, l, ips, model.Loss)
+		}
+		if err := diag.step(step, l, model.Loss); err != nil {
+			return nil, stepError(step, err, lastCkpt)
 		}
 		if cfg.Output.SampleEvery > 0 && step%cfg.Output.SampleEvery == 0 {
 			if err := writeSamples(); err != nil {
@@ -231,6 +262,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if lastCkpt, err = saveCkpt(); err != nil {
 			return nil, err
 		}
+	}
+	if files, err := plots.All(o.RunDir); err != nil && !errors.Is(err, plots.ErrNoData) {
+		fmt.Fprintf(o.ErrOut, "gantrain: warning: plots: %v\n", err)
+	} else if len(files) > 0 {
+		fmt.Fprintf(o.ErrOut, "gantrain: wrote %s\n", strings.Join(files, ", "))
 	}
 	res.Step, res.Checkpoint = step, lastCkpt
 	res.Epoch = float64(batcher.Epoch()) + float64(batcher.Pos())/float64(batcher.BatchesPerEpoch())
@@ -371,6 +407,14 @@ func (p *progress) update(step int, epoch float64, epochs int, l Losses, ips flo
 		eta := time.Duration(float64(time.Since(p.t0)) / float64(step-p.start) * float64(p.total-step))
 		fmt.Fprintf(p.w, "%s  ETA %s\n", desc, eta.Round(time.Second))
 	}
+}
+
+// warn prints a warning without breaking the progress bar.
+func (p *progress) warn(msg string) {
+	if p.bar != nil {
+		fmt.Fprintln(p.w)
+	}
+	fmt.Fprintln(p.w, "gantrain: warning: "+msg)
 }
 
 func (p *progress) finish() {

@@ -1,0 +1,127 @@
+// Package evaluate measures what a generator learned, in the feature space
+// of the MNIST classifier (internal/classifier) and against the MNIST test
+// set: the Fréchet distance of features (FCD, the MNIST analogue of FID),
+// the classifier score (the analogue of the Inception score), the modes and
+// the class balance (mode collapse), precision/recall and density/coverage,
+// and for conditional models how often the asked-for digit is produced.
+package evaluate
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/gantrain/gantrain/internal/classifier"
+	"github.com/gantrain/gantrain/internal/metrics"
+	"github.com/gantrain/gantrain/internal/mnist"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Report is one evaluation; it is printed as JSON by gantrain eval and
+// logged into metrics.jsonl during training.
+type Report struct {
+	N               int      `json:"n"`
+	FCD             float64  `json:"fcd"`
+	ClassifierScore float64  `json:"classifier_score"`
+	Modes           int      `json:"modes"`
+	KLUniform       float64  `json:"kl_uniform"`
+	Precision       *float64 `json:"precision,omitempty"`
+	Recall          *float64 `json:"recall,omitempty"`
+	Density         *float64 `json:"density,omitempty"`
+	Coverage        *float64 `json:"coverage,omitempty"`
+	CondAcc         *float64 `json:"cond_acc,omitempty"`
+	Seconds         float64  `json:"seconds"`
+}
+
+// Evaluator holds the classifier and the reference statistics.
+type Evaluator struct {
+	clf      *classifier.Evaluator
+	refFeat  []float64 // (n, Features) of the reference images
+	refMu    []float64
+	refSigma *mat.SymDense
+	refN     int
+}
+
+// New prepares an evaluator against the first nRef images of ref (the
+// MNIST test set), with the embedded classifier.
+func New(ref *mnist.Dataset, nRef int) (*Evaluator, error) {
+	net, err := classifier.Default()
+	if err != nil {
+		return nil, err
+	}
+	return NewWith(net, ref, nRef)
+}
+
+// NewWith is New with a given classifier.
+func NewWith(net *classifier.Net, ref *mnist.Dataset, nRef int) (*Evaluator, error) {
+	if ref.Rows != 28 || ref.Cols != 28 {
+		return nil, fmt.Errorf("evaluate: the reference %s holds %dx%d images, the classifier needs 28x28", ref.Dir, ref.Rows, ref.Cols)
+	}
+	clf, err := classifier.NewEvaluator(net, 500)
+	if err != nil {
+		return nil, err
+	}
+	e := &Evaluator{clf: clf}
+	r, err := clf.Run(classifier.Images(ref, nRef))
+	if err != nil {
+		return nil, err
+	}
+	e.refFeat, e.refN = r.Features, r.N
+	if e.refMu, e.refSigma, err = metrics.Stats(r.Features, classifier.Features); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close releases the classifier.
+func (e *Evaluator) Close() error { return e.clf.Close() }
+
+// RefN is the number of reference images.
+func (e *Evaluator) RefN() int { return e.refN }
+
+// Evaluate measures n images (n, 784) in [−1, 1]. asked holds the labels a
+// conditional model was asked for (nil otherwise). prdc adds precision,
+// recall, density and coverage (k-NN against the reference, the slower part).
+func (e *Evaluator) Evaluate(images []float32, asked []int, prdc bool) (*Report, error) {
+	start := time.Now()
+	r, err := e.clf.Run(images)
+	if err != nil {
+		return nil, err
+	}
+	if r.N < 2 {
+		return nil, fmt.Errorf("evaluate: %d images; need at least 2", r.N)
+	}
+	if asked != nil && len(asked) != r.N {
+		return nil, fmt.Errorf("evaluate: %d labels for %d images", len(asked), r.N)
+	}
+	rep := &Report{N: r.N}
+	mu, sigma, err := metrics.Stats(r.Features, classifier.Features)
+	if err != nil {
+		return nil, err
+	}
+	if rep.FCD, err = metrics.FrechetDistance(mu, sigma, e.refMu, e.refSigma); err != nil {
+		return nil, err
+	}
+	if rep.ClassifierScore, err = metrics.ClassifierScore(r.Probs, classifier.Classes); err != nil {
+		return nil, err
+	}
+	hist, err := metrics.ClassHistogram(r.Pred, classifier.Classes)
+	if err != nil {
+		return nil, err
+	}
+	rep.Modes = metrics.Modes(hist, r.N, 0.01)
+	rep.KLUniform = metrics.KLUniform(hist)
+	if prdc {
+		res, err := metrics.PRDC(e.refFeat, r.Features, classifier.Features, metrics.DefaultKPR, metrics.DefaultKDC)
+		if err != nil {
+			return nil, err
+		}
+		rep.Precision, rep.Recall, rep.Density, rep.Coverage = &res.Precision, &res.Recall, &res.Density, &res.Coverage
+	}
+	if asked != nil {
+		a := metrics.CondAccuracy(r.Pred, asked)
+		rep.CondAcc = &a
+	}
+	rep.Seconds = math.Round(time.Since(start).Seconds()*1000) / 1000
+	return rep, nil
+}

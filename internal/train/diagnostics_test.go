@@ -1,0 +1,46 @@
+package train
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gantrain/gantrain/internal/evaluate"
+	"github.com/gantrain/gantrain/internal/models"
+)
+
+func TestDiagnostics(t *testing.T) {
+	var warnings []string
+	d := &diagnostics{warn: func(s string) { warnings = append(warnings, s) }}
+	// D(G(z)) below 0.05 for a while, interrupted once: no warning yet.
+	for s := 1; s <= dWinsWindow-1; s++ {
+		if err := d.step(s, Losses{DFake: 0.01}, models.BCE); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.step(dWinsWindow, Losses{DFake: 0.2}, models.BCE)
+	if len(warnings) != 0 {
+		t.Fatalf("warned too early: %v", warnings)
+	}
+	for s := dWinsWindow + 1; s <= 3*dWinsWindow; s++ {
+		d.step(s, Losses{DFake: 0.01}, models.BCE)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "discriminator is winning") {
+		t.Fatalf("warnings %v, want one about the discriminator winning", warnings)
+	}
+	// WGAN critic values are not probabilities: no such warning.
+	w := &diagnostics{warn: func(s string) { t.Errorf("WGAN warned: %s", s) }}
+	for s := 1; s <= 2*dWinsWindow; s++ {
+		w.step(s, Losses{DFake: -3}, models.Wasserstein)
+	}
+	// Mode collapse, reported once.
+	d.eval(500, &evaluate.Report{Modes: 3, KLUniform: 1.4}, 2000)
+	d.eval(1000, &evaluate.Report{Modes: 2, KLUniform: 1.6}, 2000)
+	d.eval(1500, &evaluate.Report{Modes: 10, KLUniform: 0.01}, 2000)
+	if len(warnings) != 2 || !strings.Contains(warnings[1], "mode collapse") || !strings.Contains(warnings[1], "3 of 10 digits") {
+		t.Fatalf("warnings %v", warnings)
+	}
+	// Exploding losses stop training.
+	if err := d.step(5000, Losses{LossD: 0.5, LossG: 3e4}, models.BCE); err == nil || !strings.Contains(err.Error(), "exploded") {
+		t.Fatalf("exploding loss: %v", err)
+	}
+}
