@@ -15,12 +15,15 @@ var threads atomic.Int64
 
 func init() { threads.Store(int64(runtime.NumCPU())) }
 
-// SetThreads sets the worker count (n < 1 means all cores).
+// SetThreads sets the worker count (n < 1 means all cores) and limits the
+// Go runtime to as many cores (GOMAXPROCS), so that n = 1 really uses one
+// core: gonum's pure-Go BLAS, for one, starts its own goroutines.
 func SetThreads(n int) {
 	if n < 1 {
 		n = runtime.NumCPU()
 	}
 	threads.Store(int64(n))
+	runtime.GOMAXPROCS(n)
 }
 
 // Threads returns the worker count.
