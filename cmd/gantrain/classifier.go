@@ -65,7 +65,7 @@ reproduce and check them.`,
 			if err != nil {
 				return err
 			}
-			ev, err := classifier.NewEvaluator(net, 500)
+			ev, err := classifier.NewEvaluator(net, 100)
 			if err != nil {
 				return err
 			}

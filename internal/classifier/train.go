@@ -58,7 +58,7 @@ func Train(train, test *mnist.Dataset, o TrainOptions) (*Net, float64, error) {
 	for i, p := range m.Params() {
 		params[i] = p.Data()
 	}
-	ev, err := NewEvaluator(net, 500)
+	ev, err := NewEvaluator(net, 100)
 	if err != nil {
 		return nil, 0, err
 	}

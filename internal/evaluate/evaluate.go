@@ -57,7 +57,7 @@ func NewWith(net *classifier.Net, ref *mnist.Dataset, nRef int) (*Evaluator, err
 	if ref.Rows != 28 || ref.Cols != 28 {
 		return nil, fmt.Errorf("evaluate: the reference %s holds %dx%d images, the classifier needs 28x28", ref.Dir, ref.Rows, ref.Cols)
 	}
-	clf, err := classifier.NewEvaluator(net, 500)
+	clf, err := classifier.NewEvaluator(net, 100)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ type BenchResult struct {
 	MFLOPPerImg float64 `json:"mflop_per_img"`
 	GFLOPs      float64 `json:"gflop_per_s"`
 	PeakRSSMB   float64 `json:"peak_rss_mb"`
+	// AllocMBPerIter is what the Go heap allocated per iteration (garbage
+	// for the collector; the big buffers are allocated once, before).
+	AllocMBPerIter float64 `json:"alloc_mb_per_iter"`
 }
 
 // Bench times iters training iterations after warmup ones, on real
@@ -89,6 +93,8 @@ func Bench(cfg config.Config, ds *mnist.Dataset, iters, warmup int) (*BenchResul
 	}
 	t.TimeD, t.TimeG = 0, 0
 	f0 := blas.Flops()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	start := time.Now()
 	for i := 0; i < iters; i++ {
 		if err := t.Step(next); err != nil {
@@ -96,18 +102,20 @@ func Bench(cfg config.Config, ds *mnist.Dataset, iters, warmup int) (*BenchResul
 		}
 	}
 	el := time.Since(start)
+	runtime.ReadMemStats(&ms1)
 	flops := float64(blas.Flops() - f0)
 	nimg := float64(iters * b * cfg.Train.NCritic)
 	return &BenchResult{
 		Model: cfg.Model, BLAS: blas.Name(), Threads: parallel.Threads(), Batch: b, NCritic: cfg.Train.NCritic,
 		Data: data, Iters: iters,
-		ImgsPerSec:  round(nimg/el.Seconds(), 1),
-		MsPerIter:   round(el.Seconds()*1000/float64(iters), 2),
-		MsD:         round(t.TimeD.Seconds()*1000/float64(iters), 2),
-		MsG:         round(t.TimeG.Seconds()*1000/float64(iters), 2),
-		MFLOPPerImg: round(flops/nimg/1e6, 1),
-		GFLOPs:      round(flops/el.Seconds()/1e9, 1),
-		PeakRSSMB:   round(PeakRSS()/(1<<20), 1),
+		ImgsPerSec:     round(nimg/el.Seconds(), 1),
+		MsPerIter:      round(el.Seconds()*1000/float64(iters), 2),
+		MsD:            round(t.TimeD.Seconds()*1000/float64(iters), 2),
+		MsG:            round(t.TimeG.Seconds()*1000/float64(iters), 2),
+		MFLOPPerImg:    round(flops/nimg/1e6, 1),
+		GFLOPs:         round(flops/el.Seconds()/1e9, 1),
+		PeakRSSMB:      round(PeakRSS()/(1<<20), 1),
+		AllocMBPerIter: round(float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(iters)/(1<<20), 3),
 	}, nil
 }
 
