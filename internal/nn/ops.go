@@ -43,13 +43,22 @@ func (g *Graph) conv2d(x, w *G.Node, stride, pad int) (*G.Node, []float32) {
 		return nil, nil
 	}
 	cout := ws[0]
-	cols := make([]float32, geo.Rows()*geo.Cols())
+	// The weight gradient reuses this pass's im2col: keep it in a buffer of
+	// the op's own then; otherwise it is scratch.
+	var cols []float32
+	if g.need[w] && !g.plain {
+		cols = make([]float32, geo.Rows()*geo.Cols())
+	}
 	out := tensor.Shape{cout, geo.OH, geo.OW, geo.B}
 	n, _ := g.Apply(OpSpec{
 		Name: fmt.Sprintf("conv2d(k%d,s%d,p%d)", ws[2], stride, pad),
 		In:   []tensor.Shape{xs, ws}, Out: out, DiffWRT: []bool{true, true},
 		Forward: func(in [][]float32, y []float32) error {
-			kernels.ConvForward(geo, cout, in[0], in[1], y, cols)
+			if cols != nil {
+				kernels.ConvForward(geo, cout, in[0], in[1], y, cols)
+				return nil
+			}
+			withScratch(geo.Rows()*geo.Cols(), func(c []float32) { kernels.ConvForward(geo, cout, in[0], in[1], y, c) })
 			return nil
 		},
 		Backward: func(need []bool, in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
@@ -58,12 +67,9 @@ func (g *Graph) conv2d(x, w *G.Node, stride, pad int) (*G.Node, []float32) {
 				grads[0] = g.convBackwardData(geo, cout, dy, in[1])
 			}
 			if need[1] {
-				// The forward op of this pass left im2col(x) in cols.
-				shared := cols
-				if g.plain {
-					shared = nil
-				}
-				grads[1] = g.convBackwardFilter(geo, cout, in[0], dy, ws, shared)
+				// The forward op of this pass left im2col(x) in cols (nil
+				// in the plain path: the op computes its own).
+				grads[1] = g.convBackwardFilter(geo, cout, in[0], dy, ws, cols)
 			}
 			return grads, g.err
 		},
@@ -73,13 +79,12 @@ func (g *Graph) conv2d(x, w *G.Node, stride, pad int) (*G.Node, []float32) {
 
 // convBackwardData: dx (C, H, W, B) = col2im(wᵀ·dy).
 func (g *Graph) convBackwardData(geo kernels.Geom, cout int, dy, w *G.Node) *G.Node {
-	cols := make([]float32, geo.Rows()*geo.Cols())
 	n, _ := g.Apply(OpSpec{
 		Name: "conv2d_dx",
 		In:   []tensor.Shape{shapeOf(dy), shapeOf(w)},
 		Out:  tensor.Shape{geo.C, geo.H, geo.W, geo.B},
 		Forward: func(in [][]float32, dx []float32) error {
-			kernels.ConvBackwardData(geo, cout, in[0], in[1], dx, cols)
+			withScratch(geo.Rows()*geo.Cols(), func(c []float32) { kernels.ConvBackwardData(geo, cout, in[0], in[1], dx, c) })
 			return nil
 		},
 	}, dy, w)
@@ -91,16 +96,16 @@ func (g *Graph) convBackwardData(geo kernels.Geom, cout int, dy, w *G.Node) *G.N
 // depends on that op's output, so the order is guaranteed). With cols nil
 // the op computes its own.
 func (g *Graph) convBackwardFilter(geo kernels.Geom, cout int, x, dy *G.Node, ws tensor.Shape, cols []float32) *G.Node {
-	ready := cols != nil
-	if !ready {
-		cols = make([]float32, geo.Rows()*geo.Cols())
-	}
 	n, _ := g.Apply(OpSpec{
 		Name: "conv2d_dw",
 		In:   []tensor.Shape{shapeOf(x), shapeOf(dy)},
 		Out:  ws,
 		Forward: func(in [][]float32, dw []float32) error {
-			kernels.ConvBackwardFilter(geo, cout, in[0], in[1], dw, cols, ready)
+			if cols != nil {
+				kernels.ConvBackwardFilter(geo, cout, in[0], in[1], dw, cols, true)
+				return nil
+			}
+			withScratch(geo.Rows()*geo.Cols(), func(c []float32) { kernels.ConvBackwardFilter(geo, cout, in[0], in[1], dw, c, false) })
 			return nil
 		},
 	}, x, dy)
@@ -133,12 +138,11 @@ func (g *Graph) ConvTranspose2d(x, w *G.Node, stride, pad int) *G.Node {
 		g.fail(fmt.Errorf("nn: conv_transpose2d: stride %d does not tile %dx%d exactly (output_padding is not supported)", stride, xs[1], xs[2]))
 		return nil
 	}
-	cols := make([]float32, geo.Rows()*geo.Cols())
 	n, _ := g.Apply(OpSpec{
 		Name: fmt.Sprintf("conv_transpose2d(k%d,s%d,p%d)", kh, stride, pad),
 		In:   []tensor.Shape{xs, ws}, Out: tensor.Shape{cout, oh, ow, xs[3]}, DiffWRT: []bool{true, true},
 		Forward: func(in [][]float32, y []float32) error {
-			kernels.ConvBackwardData(geo, cin, in[0], in[1], y, cols)
+			withScratch(geo.Rows()*geo.Cols(), func(c []float32) { kernels.ConvBackwardData(geo, cin, in[0], in[1], y, c) })
 			return nil
 		},
 		Backward: func(need []bool, in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
@@ -162,14 +166,13 @@ func (g *Graph) ConvTranspose2d(x, w *G.Node, stride, pad int) *G.Node {
 // node exists, its op has computed im2col(dy) into dyCols; the node is made
 // an input so that it runs first. Otherwise the op computes its own.
 func (g *Graph) convTBackwardFilter(geo kernels.Geom, cin int, x, dy *G.Node, ws tensor.Shape, dx *G.Node, dyCols []float32) *G.Node {
-	if dx == nil || g.plain {
-		cols := make([]float32, geo.Rows()*geo.Cols())
+	if dx == nil || g.plain || dyCols == nil {
 		n, _ := g.Apply(OpSpec{
 			Name: "conv_transpose2d_dw",
 			In:   []tensor.Shape{shapeOf(x), shapeOf(dy)},
 			Out:  ws,
 			Forward: func(in [][]float32, dw []float32) error {
-				kernels.ConvTBackwardFilter(geo, cin, in[0], in[1], dw, cols, false)
+				withScratch(geo.Rows()*geo.Cols(), func(c []float32) { kernels.ConvTBackwardFilter(geo, cin, in[0], in[1], dw, c, false) })
 				return nil
 			},
 		}, x, dy)
