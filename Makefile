@@ -13,6 +13,7 @@ BIN     := bin/gantrain
 BLAS_TAGS := $(shell printf 'int main(void){return 0;}' | $${CC:-cc} -x c - -lopenblas -o /dev/null >/dev/null 2>&1 && echo openblas)
 TAGS    := $(BLAS_TAGS)
 GOFLAGS_TAGS := $(if $(TAGS),-tags '$(TAGS)',)
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo devel)
 # Packages that start goroutines: checked with the race detector.
 RACE_PKGS := ./internal/parallel/... ./internal/kernels/... ./internal/nn/... ./internal/optim/... ./internal/train/...
 
@@ -21,7 +22,7 @@ RACE_PKGS := ./internal/parallel/... ./internal/kernels/... ./internal/nn/... ./
 all: build
 
 build:
-	$(GO) build $(GOFLAGS_TAGS) -o $(BIN) ./cmd/gantrain
+	$(GO) build $(GOFLAGS_TAGS) -ldflags "-X main.Version=$(VERSION)" -o $(BIN) ./cmd/gantrain
 	@$(BIN) version | tail -1
 
 train: build

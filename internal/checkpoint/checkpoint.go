@@ -101,6 +101,9 @@ func Save(runDir string, st State, model *models.GAN, opts []Optim) (string, err
 		os.RemoveAll(tmp)
 		return "", fmt.Errorf("checkpoint: writing %s: %w", final, err)
 	}
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it 0700
+		return fail(err)
+	}
 
 	weights, err := modelTensors(model)
 	if err != nil {
