@@ -148,3 +148,17 @@ func TestKillDuringCheckpoint(t *testing.T) {
 		t.Fatalf("resume after kill -9: %s", errOut)
 	}
 }
+
+// A second Ctrl-C exits at once, and the checkpoints already written stay
+// loadable.
+func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cmd, stderr := child(t, tinyArgs(dir, 100000, "--set", "output.checkpoint_every=2")...)
+	waitFor(t, "a first checkpoint", func() bool { s, _ := checkpoint.List(dir); return len(s) > 0 })
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := exitCodeOf(cmd.Wait()); code != 130 {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr)
+	}
+	checkLoadable(t, dir)
+}

@@ -74,3 +74,31 @@ func BenchmarkLeakyReLU(b *testing.B) {
 		actGrad(LeakyReLU, y, x, y)
 	}
 }
+
+// BenchmarkConvTransposeUp1 is the generator's 128→64 transposed
+// convolution (7×7 → 14×14), forward and both gradients.
+func BenchmarkConvTransposeUp1(b *testing.B) {
+	g := geoUp1 // the adjoint geometry: 64×14×14 ↔ 128×7×7
+	x := make([]float32, 128*g.OH*g.OW*g.B)
+	w := make([]float32, 128*g.Rows())
+	y := make([]float32, g.C*g.H*g.W*g.B)
+	dw := make([]float32, len(w))
+	cols := make([]float32, g.Rows()*g.Cols())
+	for i := 0; i < b.N; i++ {
+		ConvBackwardData(g, 128, x, w, y, cols)           // forward
+		ConvForward(g, 128, y, w, x, cols)                // gradient wrt x (conv of dy)
+		ConvTBackwardFilter(g, 128, x, y, dw, cols, true) // gradient wrt w, reusing im2col(dy)
+	}
+	b.ReportMetric(3*2*128*float64(g.Rows()*g.Cols())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkBNBackward(b *testing.B) {
+	const c, m = 64, 64 * 14 * 14
+	x, y, dy, dx := make([]float32, c*m), make([]float32, c*m), make([]float32, c*m), make([]float32, c*m)
+	gamma, mean, inv := make([]float32, c), make([]float32, c), make([]float32, c)
+	dg, db := make([]float32, c), make([]float32, c)
+	b.SetBytes(int64(16 * len(x)))
+	for i := 0; i < b.N; i++ {
+		BNBackward(x, y, dy, gamma, mean, inv, dx, dg, db, m, ReLU)
+	}
+}

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/gantrain/gantrain/internal/config"
@@ -248,5 +249,36 @@ func TestFastPathMatchesPlainPath(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A weight that became NaN stops the step with an error that names the
+// loss it spoiled; the run's error adds the step and the advice.
+func TestNaNStopsTheStep(t *testing.T) {
+	cfg := config.Default()
+	cfg.Train.BatchSize = 8
+	model, _ := models.New("dcgan", cfg.LatentDim, rng.New(3, 1))
+	tr, err := NewTrainer(cfg, model, rng.New(4, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	for _, p := range model.D.Params() {
+		if p.Name == "d.fc.bias" {
+			p.Data()[0] = float32(math.NaN())
+		}
+	}
+	err = tr.Step(func() error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "D loss on") || !strings.Contains(err.Error(), "NaN") {
+		t.Fatalf("step error %v: want one naming the D loss and NaN", err)
+	}
+	msg := stepError(57, err, "runs/x/checkpoints/step-000050").Error()
+	for _, want := range []string{"step 57", "NaN", "runs/x/checkpoints/step-000050", "lower learning rate"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q lacks %q", msg, want)
+		}
+	}
+	if err := Finite(model.Params()); err == nil || !strings.Contains(err.Error(), "d.fc.bias[0] (discriminator)") {
+		t.Errorf("Finite: %v", err)
 	}
 }
