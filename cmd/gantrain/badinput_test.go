@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gantrain/gantrain/internal/fsutil"
+	"github.com/gantrain/gantrain/internal/npy"
 	"github.com/gantrain/gantrain/internal/safetensors"
 )
 
@@ -201,6 +202,12 @@ func TestBadInputsChangeNothing(t *testing.T) {
 	noOptim := damaged("nooptim", func(d string) { os.Remove(filepath.Join(d, "optim.safetensors")) })
 	badState := damaged("badstate", func(d string) { os.WriteFile(filepath.Join(d, "state.json"), []byte(`{"format_version": 1,`), 0o644) })
 	out := filepath.Join(tmp, "out.png")
+	zShape := filepath.Join(tmp, "z99.npy")
+	npy.WriteFloat32File(zShape, []int{2, 99}, make([]float32, 198))
+	zInt := filepath.Join(tmp, "zint.npy")
+	npy.WriteInt64File(zInt, []int{1, 100}, make([]int64, 100))
+	samples3D := filepath.Join(tmp, "flat.npy")
+	npy.WriteFloat32File(samples3D, []int{4, 784}, make([]float32, 4*784))
 
 	type tc struct {
 		name string
@@ -215,7 +222,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"broken yaml", []string{"train", "--config", badYAML}, nil, 2, []string{badYAML, "yaml"}},
 		{"negative learning rate", []string{"train", "--config", negLR}, nil, 2, []string{negLR, "optim.d.lr"}},
 		{"one beta", []string{"train", "--config", betas}, nil, 2, []string{betas, "optim.g.betas"}},
-		{"value for a section", []string{"train", "--config", section}, nil, 2, []string{section, "train"}},
+		{"value for a section", []string{"train", "--config", section}, nil, 2, []string{section, "train is a section", "batch_size"}},
 		{"config is a directory", []string{"train", "--config", filepath.Join(tmp, "cfgdir.yaml")}, nil, 2, []string{"cfgdir.yaml", "directory"}},
 		{"missing config", []string{"train", "--config", filepath.Join(tmp, "nope.yaml")}, nil, 2, []string{"nope.yaml", "no such file"}},
 		{"negative batch", []string{"train", "--set", "train.batch_size=-3"}, nil, 2, []string{"--set train.batch_size=-3", "train.batch_size", "must be between"}},
@@ -245,10 +252,15 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"resume, broken state.json", []string{"train", "--resume", badState, "--set", "train.steps=4"}, nil, 1, []string{filepath.Join(badState, ck, "state.json")}},
 		{"resume, not a run", []string{"train", "--resume", filepath.Join(tmp, "magic")}, nil, 2, []string{"not a run directory"}},
 		{"sample, bad --class", []string{"sample", "--run", good, "--class", "3", "--out", out}, nil, 2, []string{"--class", "not conditional"}},
+		{"--z of the wrong shape", []string{"sample", "--run", good, "--z", zShape, "--out", out}, nil, 2, []string{zShape, "(N, 100)"}},
+		{"--z of the wrong dtype", []string{"sample", "--run", good, "--z", zInt, "--out", out}, nil, 2, []string{zInt, "float32"}},
+		{"eval --samples of the wrong shape", []string{"eval", "--samples", samples3D}, nil, 2, []string{samples3D, "(N, 1, 28, 28)"}},
+		{"interpolate, bad expression", []string{"interpolate", "--run", good, "--expr", "s1 + * s2", "--out", out}, nil, 2, []string{"--expr", "col 6"}},
 		{"sample, bad --n", []string{"sample", "--run", good, "--n", "0", "--out", out}, nil, 2, []string{"--n"}},
 		{"unknown flag", []string{"train", "--bogus"}, nil, 2, []string{"bogus"}},
 		{"unknown command", []string{"trian"}, nil, 2, []string{"trian"}},
 	}
+	var table strings.Builder // GOTEST_BADINPUT_TABLE=file writes docs/reliability.md's table
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			for k, v := range c.env {
@@ -256,6 +268,8 @@ func TestBadInputsChangeNothing(t *testing.T) {
 			}
 			before := snapshot(t, tmp)
 			code, stdout, errOut := gantrain(t, c.args...)
+			shown := strings.ReplaceAll(strings.TrimSpace(errOut), tmp+"/", "")
+			fmt.Fprintf(&table, "| %s | %d | `%s` |\n", c.name, code, strings.ReplaceAll(shown, "|", "\\|"))
 			if code != c.code {
 				t.Errorf("exit %d, want %d (stderr %q)", code, c.code, errOut)
 			}
@@ -277,6 +291,9 @@ func TestBadInputsChangeNothing(t *testing.T) {
 	}
 	if len(cases) < 25 {
 		t.Errorf("only %d bad inputs", len(cases))
+	}
+	if p := os.Getenv("GOTEST_BADINPUT_TABLE"); p != "" {
+		os.WriteFile(p, []byte(table.String()), 0o644)
 	}
 }
 

@@ -50,6 +50,9 @@ func loadConfig(src configSources) (config.Config, error) {
 		}
 		for _, k := range fv.AllKeys() {
 			if _, ok := keys[k]; !ok {
+				if isSection(k, keys) {
+					return config.Config{}, usagef("config %s: %s is a section of keys (%s), not a value", src.File, k, strings.Join(sectionKeys(k, keys), ", "))
+				}
 				return config.Config{}, usagef("config %s: unknown key %q%s", src.File, k, suggest(k, keys))
 			}
 			v.Set(k, fv.Get(k))
@@ -161,6 +164,21 @@ func rawString(src configSources, key string) (string, bool) {
 		}
 	}
 	return val, found
+}
+
+// isSection reports whether k names a group of keys ("train").
+func isSection(k string, keys map[string]any) bool { return len(sectionKeys(k, keys)) > 0 }
+
+// sectionKeys lists the keys of section k, sorted.
+func sectionKeys(k string, keys map[string]any) []string {
+	var out []string
+	for known := range keys {
+		if rest, ok := strings.CutPrefix(known, k+"."); ok {
+			out = append(out, rest)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // suggest proposes the closest known key for a misspelt one.
