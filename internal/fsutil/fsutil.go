@@ -18,6 +18,9 @@ func WriteFile(path string, perm os.FileMode, write func(w io.Writer) error) (er
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			return fmt.Errorf("create a temporary file in %s: %w", dir, pe.Err)
+		}
 		return err
 	}
 	tmp := f.Name()

@@ -1,12 +1,12 @@
 package npy
 
 import (
+	"github.com/gantrain/gantrain/internal/fsutil"
+
 	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -128,48 +128,11 @@ func encodeHeader(descr string, shape []int) ([]byte, error) {
 	return nil, fmt.Errorf("npy: the header for shape of %d dimensions would exceed %d bytes", len(shape), maxHeaderSize)
 }
 
-// writeFile atomically replaces path with what write writes: it writes a
-// temporary file in the same directory, fsyncs it, renames it to path and
-// fsyncs the directory.
-func writeFile(path string, write func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		if pe, ok := err.(*os.PathError); ok {
-			err = fmt.Errorf("create a temporary file in %s: %w", dir, pe.Err)
-		}
+// writeFile atomically replaces path with what write writes (a temporary
+// file in the same directory, fsynced and renamed: see internal/fsutil).
+func writeFile(path string, write func(w io.Writer) error) error {
+	if err := fsutil.WriteFile(path, 0o644, write); err != nil {
 		return newFileError(path, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-			err = newFileError(path, err)
-		}
-	}()
-	if err = write(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
 }
