@@ -171,14 +171,14 @@ func prepareRunDir(dir string, force bool) error {
 
 // trainingEvaluator prepares the quick evaluations of eval.every (MNIST
 // only: the evaluator's classifier knows digits).
-func trainingEvaluator(cfg config.Config, train *mnist.Dataset) (*evaluate.Evaluator, string, error) {
-	if cfg.Eval.Every == 0 {
-		return nil, "", nil
+func trainingEvaluator(cfg config.Config, ds *mnist.Dataset) (*evaluate.Evaluator, string, error) {
+	if cfg.Eval.Every == 0 || train.TotalSteps(cfg, ds.N/cfg.Train.BatchSize) < cfg.Eval.Every {
+		return nil, "", nil // no evaluation would happen
 	}
 	if cfg.Data.Name != "mnist" {
 		return nil, "no evaluation during training (eval.every): the evaluator's classifier knows MNIST digits, and data.name is " + cfg.Data.Name, nil
 	}
-	test, err := mnist.Load(train.Dir, "test")
+	test, err := mnist.Load(ds.Dir, "test")
 	if err != nil {
 		return nil, "", fmt.Errorf("eval.every: %w (set eval.every: 0 to train without evaluations)", err)
 	}
