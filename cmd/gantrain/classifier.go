@@ -91,15 +91,11 @@ func loadClassifier(path string) (*classifier.Net, error) {
 
 // mnistSplits loads the real MNIST training and test sets.
 func mnistSplits() (*mnist.Dataset, *mnist.Dataset, error) {
-	dir, err := mnist.DefaultDir()
+	tr, err := loadMNIST("train")
 	if err != nil {
 		return nil, nil, err
 	}
-	tr, err := mnist.Load(dir, "train")
-	if err != nil {
-		return nil, nil, err
-	}
-	te, err := mnist.Load(dir, "test")
+	te, err := loadMNIST("test")
 	if err != nil {
 		return nil, nil, err
 	}

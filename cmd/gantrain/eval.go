@@ -112,7 +112,7 @@ func runEval(o *evalOptions) error {
 		}
 		fmt.Fprintf(o.ErrOut, "gantrain: generated %d samples from %s in %s\n", o.N, c.Dir, time.Since(start).Round(time.Millisecond))
 	}
-	_, test, err := mnistSplitsFor(o.Reference)
+	test, err := loadMNIST("test")
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,10 @@ func runEval(o *evalOptions) error {
 	}
 	defer ev.Close()
 	if o.Reference {
-		train, _, _ := mnistSplitsFor(true)
+		train, err := loadMNIST("train")
+		if err != nil {
+			return err
+		}
 		real := classifier.Images(train, o.N)
 		labels := make([]int, len(real)/784)
 		for i := range labels {
@@ -151,26 +154,13 @@ func runEval(o *evalOptions) error {
 	return json.NewEncoder(o.Out).Encode(rep)
 }
 
-var cachedSplits [2]*mnist.Dataset
-
-// mnistSplitsFor loads MNIST's test set, and its training set when asked.
-func mnistSplitsFor(withTrain bool) (*mnist.Dataset, *mnist.Dataset, error) {
-	if cachedSplits[1] != nil && (!withTrain || cachedSplits[0] != nil) {
-		return cachedSplits[0], cachedSplits[1], nil
-	}
+// loadMNIST loads one split of the real MNIST files.
+func loadMNIST(split string) (*mnist.Dataset, error) {
 	dir, err := mnist.DefaultDir()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if withTrain {
-		if cachedSplits[0], err = mnist.Load(dir, "train"); err != nil {
-			return nil, nil, err
-		}
-	}
-	if cachedSplits[1], err = mnist.Load(dir, "test"); err != nil {
-		return nil, nil, err
-	}
-	return cachedSplits[0], cachedSplits[1], nil
+	return mnist.Load(dir, split)
 }
 
 // readSamples reads images (N, 1, 28, 28) from .npy and their labels from

@@ -397,16 +397,16 @@ func (c *Checkpoint) LoadOptim(o Optim) error {
 	if !c.HasOptim() {
 		return fmt.Errorf("checkpoint: %s holds no optimiser state", c.Dir)
 	}
-	os, ok := c.State.Optim[o.Net]
+	saved, ok := c.State.Optim[o.Net]
 	if !ok {
 		return fmt.Errorf("checkpoint: %s: no optimiser state for %q", filepath.Join(c.Dir, StateFile), o.Net)
 	}
-	if os.Name != o.O.Name() {
-		return fmt.Errorf("checkpoint: %s: optimiser of %q is %s, the config says %s", filepath.Join(c.Dir, StateFile), o.Net, os.Name, o.O.Name())
+	if saved.Name != o.O.Name() {
+		return fmt.Errorf("checkpoint: %s: optimiser of %q is %s, the config says %s", filepath.Join(c.Dir, StateFile), o.Net, saved.Name, o.O.Name())
 	}
-	prefix := map[string]string{"adam": "exp_avg,exp_avg_sq", "rmsprop": "square_avg"}[os.Name]
+	prefix := map[string]string{"adam": "exp_avg,exp_avg_sq", "rmsprop": "square_avg"}[saved.Name]
 	bufs := map[string][]float32{}
-	if os.Step > 0 {
+	if saved.Step > 0 {
 		for i, p := range o.Params {
 			for _, buf := range strings.Split(prefix, ",") {
 				t, ok := c.optim.Get(p.Name + "." + buf)
@@ -421,7 +421,7 @@ func (c *Checkpoint) LoadOptim(o Optim) error {
 			}
 		}
 	}
-	return o.O.SetState(os.Step, bufs)
+	return o.O.SetState(saved.Step, bufs)
 }
 
 func equalInts(a, b []int) bool {
