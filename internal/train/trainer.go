@@ -212,22 +212,16 @@ func (t *Trainer) drawNoise() {
 func (t *Trainer) Step(next func() error) error {
 	t.nextBatch = next
 	if t.NCritic == 1 && !t.plain {
-		// The D step runs inside the G graph, right after the generator.
+		// One fake batch: the D step runs inside the G graph (dStepOp).
 		t.drawNoise()
 		start, d0 := time.Now(), t.TimeD
 		t.innerErr = nil
-		err := t.gm.Run()
+		err := t.runG()
 		t.TimeG += time.Since(start) - (t.TimeD - d0)
 		if t.innerErr != nil {
 			return t.innerErr
 		}
-		if err != nil {
-			return fmt.Errorf("generator step: %w", err)
-		}
-		if err := step(t.OptG, t.gm); err != nil {
-			return fmt.Errorf("generator update: %w", err)
-		}
-		return nil
+		return err
 	}
 	for k := 0; k < t.NCritic; k++ {
 		if err := next(); err != nil {
@@ -239,16 +233,22 @@ func (t *Trainer) Step(next func() error) error {
 		}
 	}
 	start := time.Now()
-	if !t.plain || t.NCritic > 1 {
-		t.drawNoise() // the plain path reuses the D step's noise, as the shared one does
+	if t.NCritic > 1 {
+		t.drawNoise() // with n_critic = 1 the G step reuses the D step's noise
 	}
+	err := t.runG()
+	t.TimeG += time.Since(start)
+	return err
+}
+
+// runG runs the G graph and updates G.
+func (t *Trainer) runG() error {
 	if err := t.gm.Run(); err != nil {
 		return fmt.Errorf("generator step: %w", err)
 	}
 	if err := step(t.OptG, t.gm); err != nil {
 		return fmt.Errorf("generator update: %w", err)
 	}
-	t.TimeG += time.Since(start)
 	return nil
 }
 
