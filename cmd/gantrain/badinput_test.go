@@ -251,6 +251,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"resume, no optimiser state", []string{"train", "--resume", noOptim, "--set", "train.steps=4"}, nil, 1, []string{noOptim, "optim.safetensors", "cannot be resumed exactly"}},
 		{"resume, broken state.json", []string{"train", "--resume", badState, "--set", "train.steps=4"}, nil, 1, []string{filepath.Join(badState, ck, "state.json")}},
 		{"resume, not a run", []string{"train", "--resume", filepath.Join(tmp, "magic")}, nil, 2, []string{"not a run directory"}},
+		{"resume with another model's config", []string{"train", "--resume", good, "--set", "model=cgan"}, nil, 2, []string{"checkpoint is for model dcgan", "config says cgan"}},
 		{"sample, bad --class", []string{"sample", "--run", good, "--class", "3", "--out", out}, nil, 2, []string{"--class", "not conditional"}},
 		{"--z of the wrong shape", []string{"sample", "--run", good, "--z", zShape, "--out", out}, nil, 2, []string{zShape, "(N, 100)"}},
 		{"--z of the wrong dtype", []string{"sample", "--run", good, "--z", zInt, "--out", out}, nil, 2, []string{zInt, "float32"}},

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/gantrain/gantrain/internal/config"
 	"github.com/spf13/viper"
@@ -89,20 +91,21 @@ func loadConfig(src configSources) (config.Config, error) {
 	}
 
 	for _, s := range src.Sets {
+		shown := printable(s) // for messages: one line whatever s holds
 		k, raw, ok := strings.Cut(s, "=")
 		k = strings.ToLower(strings.TrimSpace(k))
 		if !ok || k == "" {
-			return config.Config{}, usagef("--set %q: want key=value, e.g. --set train.steps=200", s)
+			return config.Config{}, usagef("--set %s: want key=value, e.g. --set train.steps=200", shown)
 		}
 		if _, known := keys[k]; !known {
-			return config.Config{}, usagef("--set %s: unknown key %q%s", s, k, suggest(k, keys))
+			return config.Config{}, usagef("--set %s: unknown key %q%s", shown, k, suggest(k, keys))
 		}
 		val, err := parseValue(raw)
 		if err != nil {
-			return config.Config{}, usagef("--set %s: %v", s, err)
+			return config.Config{}, usagef("--set %s: %v", shown, err)
 		}
 		v.Set(k, val)
-		origin[k] = "--set " + s
+		origin[k] = "--set " + shown
 	}
 
 	cfg := config.Config{}
@@ -164,6 +167,17 @@ func rawString(src configSources, key string) (string, bool) {
 		}
 	}
 	return val, found
+}
+
+// printable quotes text with control or unprintable characters, so that
+// an error quoting it stays on one line.
+func printable(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // isSection reports whether k names a group of keys ("train").
