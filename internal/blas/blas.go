@@ -1,28 +1,45 @@
 // Package blas selects the float32 matrix-multiplication engine that every
 // heavy layer of gantrain runs on, and gives gorgonia the same one.
 //
-// Two engines exist: gonum's pure-Go BLAS (always available, also with
-// CGO_ENABLED=0) and OpenBLAS through cgo (build tag `openblas`, which needs
-// libopenblas-dev). Matrices are row-major, as in gonum's blas.Float32.
+// Three engines exist: gantrain's own GEMM (package gemm: Go packing and
+// blocking around an AVX2+FMA assembly micro-kernel; the default on amd64
+// CPUs with AVX2 and FMA), gonum's pure-Go BLAS (the fallback elsewhere, and
+// with -tags purego), and OpenBLAS through cgo (build tag `openblas`, which
+// needs libopenblas-dev). Matrices are row-major, as in gonum's blas.Float32.
 package blas
 
 import (
 	"sync/atomic"
 
+	"github.com/gantrain/gantrain/internal/blas/gemm"
 	"github.com/gantrain/gantrain/internal/parallel"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 )
 
+// sgemmer is the part of blas.Float32 that gantrain uses; gonum's, netlib's
+// and gemm's Implementation satisfy it.
+type sgemmer interface {
+	Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+}
+
 // impl is the active engine; name describes it for `gantrain version`.
-var (
-	impl blas.Float32 = gonum.Implementation{}
-	name              = "gonum (pure Go)"
-)
+// openblas.go's init replaces both.
+var impl, name = defaultEngine()
+
+func defaultEngine() (sgemmer, string) {
+	if gemm.Available {
+		return gemm.Implementation{}, gemm.Description
+	}
+	return gonum.Implementation{}, "gonum (pure Go)"
+}
 
 func init() {
-	G.Use(impl.(G.BLAS))
+	// gorgonia wants a full BLAS (all four types); its own ops barely use it
+	// here, so it gets gonum's (openblas.go's init, which runs after this
+	// one, gives it netlib's).
+	G.Use(gonum.Implementation{})
 }
 
 // Name reports the engine in use, e.g. "OpenBLAS 0.3.21 (cgo)".
