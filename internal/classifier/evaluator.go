@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/nn"
 	G "gorgonia.org/gorgonia"
@@ -53,11 +54,7 @@ func (e *Evaluator) Run(images []float32) (*Result, error) {
 	for lo := 0; lo < n; lo += e.batch {
 		k := min(e.batch, n-lo)
 		clear(e.x)
-		for i := 0; i < k; i++ {
-			for j, v := range images[(lo+i)*784 : (lo+i+1)*784] {
-				e.x[j*e.batch+i] = v
-			}
-		}
+		kernels.ToBatchLast(images[lo*784:(lo+k)*784], e.x, 784, e.batch)
 		if err := e.m.Run(); err != nil {
 			return nil, fmt.Errorf("classifier: %w", err)
 		}

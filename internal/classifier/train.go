@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/losses"
 	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/nn"
@@ -78,7 +79,7 @@ func Train(train, test *mnist.Dataset, o TrainOptions) (*Net, float64, error) {
 			if o.Shift > 0 {
 				shift(imgs, o.Batch, o.Shift, aug)
 			}
-			toBatchLast(imgs, xb, o.Batch)
+			kernels.ToBatchLast(imgs, xb, 784, o.Batch)
 			for j, l := range labels {
 				yb[j] = float32(l)
 			}
@@ -126,15 +127,5 @@ func shift(imgs []float32, b, k int, r *rng.RNG) {
 			}
 		}
 		copy(img, tmp[:])
-	}
-}
-
-// toBatchLast transposes b images stored one after another into (784, b).
-func toBatchLast(src, dst []float32, b int) {
-	n := len(src) / b
-	for i := 0; i < b; i++ {
-		for j, v := range src[i*n : (i+1)*n] {
-			dst[j*b+i] = v
-		}
 	}
 }

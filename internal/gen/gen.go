@@ -11,6 +11,7 @@ package gen
 import (
 	"fmt"
 
+	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/rng"
@@ -119,18 +120,10 @@ func (s *Sampler) generate(z []float32, labels []int, mix []float32) ([]float32,
 	for lo := 0; lo < n; lo += s.batch {
 		cnt := min(s.batch, n-lo)
 		clear(s.z)
-		for i := 0; i < cnt; i++ {
-			for j := 0; j < zd; j++ {
-				s.z[j*s.batch+i] = z[(lo+i)*zd+j]
-			}
-		}
+		kernels.ToBatchLast(z[lo*zd:(lo+cnt)*zd], s.z, zd, s.batch)
 		if s.mix {
 			clear(s.labels)
-			for i := 0; i < cnt; i++ {
-				for c := 0; c < k; c++ {
-					s.labels[c*s.batch+i] = mix[(lo+i)*k+c]
-				}
-			}
+			kernels.ToBatchLast(mix[lo*k:(lo+cnt)*k], s.labels, k, s.batch)
 		} else if s.model.Conditional {
 			for i := range s.labels {
 				s.labels[i] = 0
@@ -146,13 +139,7 @@ func (s *Sampler) generate(z []float32, labels []int, mix []float32) ([]float32,
 			return nil, fmt.Errorf("gen: generator: %w", err)
 		}
 		// The output is (C, H, W, batch); images are stored one after another.
-		y := s.out.Value().Data().([]float32)
-		for i := 0; i < cnt; i++ {
-			img := out[(lo+i)*pix : (lo+i+1)*pix]
-			for j := range img {
-				img[j] = y[j*s.batch+i]
-			}
-		}
+		kernels.FromBatchLast(s.out.Value().Data().([]float32), out[lo*pix:(lo+cnt)*pix], pix, s.batch)
 	}
 	return out, nil
 }

@@ -157,3 +157,27 @@ func RowSums(x, s []float32, n int) {
 		}
 	})
 }
+
+// ToBatchLast copies k ≤ b vectors of n values, stored one after another in
+// src (k, n), into the first k columns of dst (n, b): the batch-last layout
+// of graph inputs.
+func ToBatchLast(src, dst []float32, n, b int) {
+	k := len(src) / n
+	for i := 0; i < k; i++ {
+		for j, v := range src[i*n : (i+1)*n] {
+			dst[j*b+i] = v
+		}
+	}
+}
+
+// FromBatchLast copies the first k columns of src (n, b) into dst (k, n),
+// k = len(dst)/n: graph outputs back to vectors one after another.
+func FromBatchLast(src, dst []float32, n, b int) {
+	k := len(dst) / n
+	for i := 0; i < k; i++ {
+		row := dst[i*n : (i+1)*n]
+		for j := range row {
+			row[j] = src[j*b+i]
+		}
+	}
+}

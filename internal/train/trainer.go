@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/losses"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/nn"
@@ -277,31 +278,9 @@ func (t *Trainer) runD() error {
 // data set stores it, into the graph's (C, H, W, B) input; labels may be nil
 // for unconditional models.
 func (t *Trainer) SetBatch(imgs []float32, labels []int) {
-	ToBatchLast(imgs, t.Real, t.Batch)
+	kernels.ToBatchLast(imgs, t.Real, len(t.Real)/t.Batch, t.Batch)
 	for i := range t.RealLabels {
 		t.RealLabels[i] = float32(labels[i])
-	}
-}
-
-// ToBatchLast transposes b vectors stored one after another (b, n) into
-// (n, b); FromBatchLast undoes it.
-func ToBatchLast(src, dst []float32, b int) {
-	n := len(src) / b
-	for i := 0; i < b; i++ {
-		for j, v := range src[i*n : (i+1)*n] {
-			dst[j*b+i] = v
-		}
-	}
-}
-
-// FromBatchLast transposes (n, b) into b vectors of n stored one after another.
-func FromBatchLast(src, dst []float32, b int) {
-	n := len(src) / b
-	for i := 0; i < b; i++ {
-		row := dst[i*n : (i+1)*n]
-		for j := range row {
-			row[j] = src[j*b+i]
-		}
 	}
 }
 
