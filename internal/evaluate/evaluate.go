@@ -39,7 +39,6 @@ type Evaluator struct {
 	refFeat  []float64 // (n, Features) of the reference images
 	refMu    []float64
 	refSigma *mat.SymDense
-	refN     int
 }
 
 // New prepares an evaluator against the first nRef images of ref (the
@@ -66,7 +65,7 @@ func NewWith(net *classifier.Net, ref *mnist.Dataset, nRef int) (*Evaluator, err
 	if err != nil {
 		return nil, err
 	}
-	e.refFeat, e.refN = r.Features, r.N
+	e.refFeat = r.Features
 	if e.refMu, e.refSigma, err = metrics.Stats(r.Features, classifier.Features); err != nil {
 		return nil, err
 	}
@@ -75,9 +74,6 @@ func NewWith(net *classifier.Net, ref *mnist.Dataset, nRef int) (*Evaluator, err
 
 // Close releases the classifier.
 func (e *Evaluator) Close() error { return e.clf.Close() }
-
-// RefN is the number of reference images.
-func (e *Evaluator) RefN() int { return e.refN }
 
 // Evaluate measures n images (n, 784) in [−1, 1]. asked holds the labels a
 // conditional model was asked for (nil otherwise). prdc adds precision,

@@ -50,7 +50,6 @@ type Graph struct {
 	need       map[*G.Node]bool          // nodes through which a gradient flows
 	learnNodes []*G.Node                 // in the order params were first used
 	learnP     []*Param                  //
-	inputs     map[*G.Node]*tensor.Dense // data inputs and their buffers
 	plain      bool                      // no fused ops, no shared im2col (SetPlain)
 	err        error
 }
@@ -71,16 +70,12 @@ func NewGraph(train bool, learn ...*Param) *Graph {
 		learnable:  map[*Param]bool{},
 		paramNodes: map[*Param]*G.Node{},
 		need:       map[*G.Node]bool{},
-		inputs:     map[*G.Node]*tensor.Dense{},
 	}
 	for _, p := range learn {
 		g.learnable[p] = true
 	}
 	return g
 }
-
-// Train reports whether batch norm uses batch statistics in this graph.
-func (g *Graph) Train() bool { return g.train }
 
 // FreezeStats keeps the running statistics of these batch norms unchanged
 // by this graph (used where a forward pass is repeated within one step).
@@ -126,7 +121,6 @@ func (g *Graph) Input(name string, shape ...int) (*G.Node, []float32) {
 	}
 	t := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...))
 	n := G.NewTensor(g.G, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
-	g.inputs[n] = t
 	return n, t.Data().([]float32)
 }
 
@@ -138,15 +132,8 @@ func (g *Graph) InputFrom(name string, t *tensor.Dense) *G.Node {
 	}
 	s := t.Shape()
 	n := G.NewTensor(g.G, tensor.Float32, s.Dims(), G.WithShape(s.Clone()...), G.WithName(name), G.WithValue(t))
-	g.inputs[n] = t
 	return n
 }
-
-// Buffer returns the tensor bound to an input node made by Input or InputFrom.
-func (g *Graph) Buffer(n *G.Node) *tensor.Dense { return g.inputs[n] }
-
-// NeedsGrad reports whether a gradient flows through n.
-func (g *Graph) NeedsGrad(n *G.Node) bool { return g.need[n] }
 
 // Apply adds an op node. The spec's DiffWRT is narrowed to the inputs that
 // need a gradient; Backward is only called for those.
