@@ -47,11 +47,17 @@ func NewConv2d(name string, in, out, k, stride, pad int, bias bool) *Conv2dLayer
 }
 
 // Init draws the weight from N(0, std²) and the bias as PyTorch does.
-func (l *Conv2dLayer) Init(r *rng.RNG, std float64) {
-	InitNormal(l.W, r, 0, std)
-	if l.B != nil {
-		s := l.W.Shape()
-		InitUniform(l.B, r, 1/math.Sqrt(float64(s[1]*s[2]*s[3])))
+func (l *Conv2dLayer) Init(r *rng.RNG, std float64) { initConv(l.W, l.B, r, std) }
+
+// initConv draws a convolution weight from N(0, std²) and its bias from
+// U(±1/√fan_in), PyTorch's default. For both layouts, Conv2d's (out, in,
+// k, k) and ConvTranspose2d's (in, out, k, k), PyTorch's fan-in is the
+// product of dimensions 1 to 3.
+func initConv(w, b *Param, r *rng.RNG, std float64) {
+	InitNormal(w, r, 0, std)
+	if b != nil {
+		s := w.Shape()
+		InitUniform(b, r, 1/math.Sqrt(float64(s[1]*s[2]*s[3])))
 	}
 }
 
@@ -91,13 +97,7 @@ func NewConvT2d(name string, in, out, k, stride, pad int, bias bool) *ConvT2dLay
 
 // Init draws the weight from N(0, std²) and the bias as PyTorch does (its
 // fan-in of a transposed convolution is out·k·k).
-func (l *ConvT2dLayer) Init(r *rng.RNG, std float64) {
-	InitNormal(l.W, r, 0, std)
-	if l.B != nil {
-		s := l.W.Shape()
-		InitUniform(l.B, r, 1/math.Sqrt(float64(s[1]*s[2]*s[3])))
-	}
-}
+func (l *ConvT2dLayer) Init(r *rng.RNG, std float64) { initConv(l.W, l.B, r, std) }
 
 // Forward maps x (in, H, W, B) to (out, (H−1)·s−2p+k, …, B) and applies
 // act (fused with the bias).
