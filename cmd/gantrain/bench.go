@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/gantrain/gantrain/internal/mnist"
+	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/train"
 	"github.com/spf13/cobra"
 )
@@ -53,9 +53,9 @@ func runBench(o *benchOptions) error {
 	if err != nil {
 		return err
 	}
-	var ds *mnist.Dataset
+	var ds *data.Dataset
 	if o.Real {
-		if ds, err = loadData(cfg); err != nil {
+		if ds, err = loadData(&cfg, o.streams); err != nil {
 			return err
 		}
 	}

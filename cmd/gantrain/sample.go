@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,11 +53,14 @@ Formats (--format, or from --out: .png, .npy, or a directory):
 
 For a conditional model (cgan), --class 7 draws --n images of digit 7, and
 --class 0,3,7 draws --n images of each, one row per class, the same latent
-vectors in every row. Without --class the labels cycle through 0..9. The
+vectors in every row. A class is an index or a name of the training
+data's classes, which the run recorded (--class Sneaker for a run on
+Fashion-MNIST). Without --class the labels cycle through 0..9. The
 labels are written beside the output: <out>.labels.txt for png and pngs,
 <out>.labels.npy (int64) for npy.`,
 		Example: `  gantrain sample --run runs/smoke --n 64 --out g.png
   gantrain sample --run runs/cgan --class 3 --n 16 --out threes.png
+  gantrain sample --run runs/cgan-fashion --class Sneaker,Bag --n 8 --out shoes-bags.png
   gantrain sample --run runs/dcgan --n 10000 --format npy --out samples.npy --save-z z.npy
   gantrain sample --run runs/dcgan --z z.npy --format pngs --out digits/`,
 		Args: cobra.NoArgs,
@@ -161,11 +165,11 @@ func runSample(o *sampleOptions, nSet bool) error {
 	if err != nil {
 		return err
 	}
-	_, m, err := openCheckpoint(o.Run, o.Checkpoint)
+	ckpt, m, err := openCheckpoint(o.Run, o.Checkpoint)
 	if err != nil {
 		return err
 	}
-	classes, err := parseClasses(o.Class, m)
+	classes, err := parseClasses(o.Class, m, ckpt.State.Classes)
 	if err != nil {
 		return err
 	}
@@ -286,8 +290,9 @@ func writeImages(format, out string, imgs []float32, labels []int, m *models.GAN
 	return nil
 }
 
-// parseClasses reads --class: nil when absent.
-func parseClasses(s string, m *models.GAN) ([]int, error) {
+// parseClasses reads --class: nil when absent. A class is an index or one
+// of names, the training data's class names the run recorded.
+func parseClasses(s string, m *models.GAN, names []string) ([]int, error) {
 	if s == "" {
 		return nil, nil
 	}
@@ -296,9 +301,19 @@ func parseClasses(s string, m *models.GAN) ([]int, error) {
 	}
 	var out []int
 	for _, f := range strings.Split(s, ",") {
-		c, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || c < 0 || c >= m.Classes {
-			return nil, usagef("--class %s: %q is not a class in 0..%d", s, f, m.Classes-1)
+		f = strings.TrimSpace(f)
+		c := slices.Index(names, f)
+		if c < 0 {
+			if n, err := strconv.Atoi(f); err == nil {
+				c = n
+			}
+		}
+		if c < 0 || c >= m.Classes {
+			known := ""
+			if len(names) > 0 {
+				known = " or a name: " + strings.Join(names, ", ")
+			}
+			return nil, usagef("--class %s: %q is not a class (an index in 0..%d%s)", s, f, m.Classes-1, known)
 		}
 		out = append(out, c)
 	}

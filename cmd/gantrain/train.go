@@ -10,8 +10,12 @@ import (
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
 	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/evaluate"
+	"github.com/gantrain/gantrain/internal/gen"
 	"github.com/gantrain/gantrain/internal/mnist"
+	"github.com/gantrain/gantrain/internal/models"
+	"github.com/gantrain/gantrain/internal/rng"
 	"github.com/gantrain/gantrain/internal/train"
 	"github.com/spf13/cobra"
 )
@@ -95,12 +99,12 @@ func runTrain(ctx context.Context, o *trainOptions) error {
 		cfg.Output.Dir = runDir
 	}
 
-	ds, err := loadData(cfg)
+	ds, err := loadData(&cfg, o.streams)
 	if err != nil {
 		return err
 	}
-	if ds.N < cfg.Train.BatchSize {
-		return usagef("train.batch_size: %d is larger than the %d images of %s", cfg.Train.BatchSize, ds.N, ds.Dir)
+	if err := checkTrainable(cfg, ds); err != nil {
+		return err
 	}
 	if o.Resume == "" {
 		runDir = cfg.Output.Dir
@@ -171,14 +175,14 @@ func prepareRunDir(dir string, force bool) error {
 
 // trainingEvaluator prepares the quick evaluations of eval.every (MNIST
 // only: the evaluator's classifier knows digits).
-func trainingEvaluator(cfg config.Config, ds *mnist.Dataset) (*evaluate.Evaluator, string, error) {
+func trainingEvaluator(cfg config.Config, ds *data.Dataset) (*evaluate.Evaluator, string, error) {
 	if cfg.Eval.Every == 0 || train.TotalSteps(cfg, ds.N/cfg.Train.BatchSize) < cfg.Eval.Every {
 		return nil, "", nil // no evaluation would happen
 	}
 	if cfg.Data.Name != "mnist" {
 		return nil, "no evaluation during training (eval.every): the evaluator's classifier knows MNIST digits, and data.name is " + cfg.Data.Name, nil
 	}
-	test, err := mnist.Load(ds.Dir, "test")
+	test, err := mnist.Load(filepath.Dir(ds.Source), "test")
 	if err != nil {
 		return nil, "", fmt.Errorf("eval.every: %w (set eval.every: 0 to train without evaluations)", err)
 	}
@@ -186,14 +190,27 @@ func trainingEvaluator(cfg config.Config, ds *mnist.Dataset) (*evaluate.Evaluato
 	return ev, "", err
 }
 
-// loadData reads the training split of the configured data set.
-func loadData(cfg config.Config) (*mnist.Dataset, error) {
-	dir := cfg.Data.Path
-	if cfg.Data.Name == "mnist" && dir == "" {
-		var err error
-		if dir, err = mnist.DefaultDir(); err != nil {
-			return nil, err
-		}
+// loadData reads and preprocesses the configured training data (the
+// skipped files and decoding progress go to ErrOut) and records in cfg the
+// size and channels it settled on.
+func loadData(cfg *config.Config, s *streams) (*data.Dataset, error) {
+	ds, _, err := data.Load(cfg.Data, data.LoadOptions{BatchSize: cfg.Train.BatchSize, Progress: s.ErrOut, Bar: s.IsTerminal})
+	if err != nil {
+		return nil, err
 	}
-	return mnist.Load(dir, "train")
+	cfg.Data.Size, cfg.Data.Channels = ds.H, ds.C
+	return ds, nil
+}
+
+// checkTrainable refuses, before anything is written, data the model cannot
+// train on (the models are built for 1×28×28 images).
+func checkTrainable(cfg config.Config, ds *data.Dataset) error {
+	model, err := models.New(cfg.Model, cfg.LatentDim, rng.New(cfg.Seed, gen.WeightsStream))
+	if err != nil {
+		return err
+	}
+	if err := train.CheckData(model, ds); err != nil {
+		return usageError{err}
+	}
+	return nil
 }

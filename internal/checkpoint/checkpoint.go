@@ -28,8 +28,8 @@ import (
 	"time"
 
 	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/fsutil"
-	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/optim"
@@ -50,17 +50,20 @@ const (
 
 // State is the JSON part of a checkpoint.
 type State struct {
-	FormatVersion int                   `json:"format_version"`
-	Model         string                `json:"model"`
-	Step          int                   `json:"step"`
-	Epoch         int                   `json:"epoch"`
-	Time          string                `json:"time"`
-	Version       string                `json:"gantrain_version"`
-	Threads       int                   `json:"threads"`
-	Config        config.Config         `json:"config"`
-	Batcher       *mnist.BatcherState   `json:"batcher,omitempty"`
-	RNG           map[string][]byte     `json:"rng,omitempty"`
-	Optim         map[string]OptimState `json:"optim,omitempty"`
+	FormatVersion int           `json:"format_version"`
+	Model         string        `json:"model"`
+	Step          int           `json:"step"`
+	Epoch         int           `json:"epoch"`
+	Time          string        `json:"time"`
+	Version       string        `json:"gantrain_version"`
+	Threads       int           `json:"threads"`
+	Config        config.Config `json:"config"`
+	// Classes names the training data's classes (label l is Classes[l]);
+	// empty for unlabelled data.
+	Classes []string              `json:"classes,omitempty"`
+	Batcher *data.BatcherState    `json:"batcher,omitempty"`
+	RNG     map[string][]byte     `json:"rng,omitempty"`
+	Optim   map[string]OptimState `json:"optim,omitempty"`
 }
 
 // OptimState records an optimiser's kind and step count; its buffers live

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/losses"
 	"github.com/gantrain/gantrain/internal/mnist"
@@ -49,7 +50,7 @@ func Train(train, test *mnist.Dataset, o TrainOptions) (*Net, float64, error) {
 	defer m.Close()
 	opt := &optim.Adam{LR: o.LR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
 	aug := rng.New(o.Seed, 2)
-	batcher, err := mnist.NewBatcher(train, o.Batch, o.Seed)
+	batcher, err := data.NewBatcher(data.FromMNIST(train), o.Batch, o.Seed, false)
 	if err != nil {
 		return nil, 0, err
 	}

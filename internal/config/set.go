@@ -73,6 +73,12 @@ func assign(f reflect.Value, value any) error {
 			return fmt.Errorf("want a string, got %s", describe(value))
 		}
 		f.SetString(s)
+	case reflect.Bool:
+		b, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("want true or false, got %s", describe(value))
+		}
+		f.SetBool(b)
 	case reflect.Int:
 		n, err := toInt(value)
 		if err != nil {

@@ -44,22 +44,33 @@ var splitPrefix = map[string]string{"train": "train", "test": "t10k"}
 // <prefix>-labels-idx1-ubyte, each optionally with ".gz"; the mirror spelling
 // <prefix>-images.idx3-ubyte is accepted too.
 func Load(dir, split string) (*Dataset, error) {
-	prefix, ok := splitPrefix[split]
-	if !ok {
-		return nil, fmt.Errorf("mnist: unknown split %q (want \"train\" or \"test\")", split)
-	}
-	if err := checkDir(dir); err != nil {
-		return nil, err
-	}
-	imgPath, err := findFile(dir, prefix+"-images", "idx3-ubyte")
+	imgPath, lblPath, err := SplitFiles(dir, split)
 	if err != nil {
 		return nil, err
 	}
-	lblPath, err := findFile(dir, prefix+"-labels", "idx1-ubyte")
-	if err != nil {
+	if lblPath == "" {
+		_, err := findFile(dir, splitPrefix[split]+"-labels", "idx1-ubyte")
 		return nil, err
 	}
 	return loadFiles(imgPath, lblPath, dir, split)
+}
+
+// SplitFiles returns the image file and the label file of split ("train" or
+// "test") in dir, named as Load expects; labels is "" when dir has no label
+// file for the split.
+func SplitFiles(dir, split string) (images, labels string, err error) {
+	prefix, ok := splitPrefix[split]
+	if !ok {
+		return "", "", fmt.Errorf("mnist: unknown split %q (want \"train\" or \"test\")", split)
+	}
+	if err := checkDir(dir); err != nil {
+		return "", "", err
+	}
+	if images, err = findFile(dir, prefix+"-images", "idx3-ubyte"); err != nil {
+		return "", "", err
+	}
+	labels, _ = findFile(dir, prefix+"-labels", "idx1-ubyte")
+	return images, labels, nil
 }
 
 // loadFiles reads an image file and its label file and checks they agree.

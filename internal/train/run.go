@@ -14,11 +14,11 @@ import (
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
 	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/evaluate"
 	"github.com/gantrain/gantrain/internal/fsutil"
 	"github.com/gantrain/gantrain/internal/gen"
 	"github.com/gantrain/gantrain/internal/imgio"
-	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/parallel"
 	"github.com/gantrain/gantrain/internal/plots"
@@ -31,7 +31,7 @@ import (
 type Options struct {
 	Config config.Config // validated
 	RunDir string
-	Data   *mnist.Dataset
+	Data   *data.Dataset
 	// Resume, when set, continues from this checkpoint.
 	Resume *checkpoint.Checkpoint
 	// ErrOut receives progress and messages.
@@ -94,13 +94,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if model.Conditional && o.Data.NumClasses() > model.Classes {
-		return nil, fmt.Errorf("data: %s has labels up to %d, but %s has %d classes", o.Data.Dir, o.Data.NumClasses()-1, model.Name, model.Classes)
+	if err := CheckData(model, o.Data); err != nil {
+		return nil, err
 	}
-	if o.Data.Rows != model.H || o.Data.Cols != model.W {
-		return nil, fmt.Errorf("data: %s holds %dx%d images; %s needs %dx%d", o.Data.Dir, o.Data.Rows, o.Data.Cols, model.Name, model.H, model.W)
-	}
-	batcher, err := mnist.NewBatcher(o.Data, cfg.Train.BatchSize, cfg.Seed)
+	batcher, err := data.NewBatcher(o.Data, cfg.Train.BatchSize, cfg.Seed, cfg.Data.Flip)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +114,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 
-	fmt.Fprintf(o.ErrOut, "gantrain: training %s on %s (%d images) into %s\n", cfg.Model, o.Data.Dir, o.Data.N, o.RunDir)
+	fmt.Fprintf(o.ErrOut, "gantrain: training %s on %s (%d images) into %s\n", cfg.Model, o.Data.Source, o.Data.N, o.RunDir)
 	if o.Resume != nil {
 		fmt.Fprintf(o.ErrOut, "gantrain: resuming from %s (step %d)\n", o.Resume.Dir, step)
 	}
@@ -158,7 +155,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		nb, _ := noise.MarshalBinary()
 		dir, err := checkpoint.Save(o.RunDir, checkpoint.State{
 			Step: step, Epoch: batcher.Epoch(), Version: o.Version, Threads: parallel.Threads(),
-			Config: cfg, Batcher: &bs, RNG: map[string][]byte{"noise": nb},
+			Config: cfg, Classes: o.Data.Classes, Batcher: &bs, RNG: map[string][]byte{"noise": nb},
 		}, model, []checkpoint.Optim{
 			{Net: "g", O: t.OptG, Params: model.G.Params()},
 			{Net: "d", O: t.OptD, Params: model.D.Params()},
@@ -182,13 +179,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{}
 	start := time.Now()
 	winStart, winImgs := start, 0
-	realLabels := make([]int, cfg.Train.BatchSize)
+	realLabels := make([]int, cfg.Train.BatchSize) // all 0 for unlabelled data
+	batchLabels := realLabels
+	if !o.Data.Labelled() {
+		batchLabels = nil
+	}
 	realImgs := make([]float32, len(t.Real))
 	lastCkpt := ""
 	startStep := step
 	for step < total {
 		next := func() error {
-			if _, err := batcher.Next(realImgs, realLabels); err != nil {
+			if _, err := batcher.Next(realImgs, batchLabels); err != nil {
 				return err
 			}
 			t.SetBatch(realImgs, realLabels)
@@ -294,8 +295,24 @@ func stepError(step int, err error, lastCkpt string) error {
 	return fmt.Errorf("step %d: %w; training stopped (%s); try a lower learning rate (optim.d.lr, optim.g.lr)", step, err, where)
 }
 
+// CheckData says whether model can train on ds: the same image shape and,
+// for a conditional model, labels that fit its classes.
+func CheckData(model *models.GAN, ds *data.Dataset) error {
+	if ds.C != model.C || ds.H != model.H || ds.W != model.W {
+		return fmt.Errorf("data: %s gives %d×%d×%d images (channels×height×width); %s trains on %d×%d×%d: set data.channels: %d and data.size: %d",
+			ds.Source, ds.C, ds.H, ds.W, model.Name, model.C, model.H, model.W, model.C, model.H)
+	}
+	if model.Conditional && !ds.Labelled() {
+		return fmt.Errorf("data: %s is unlabelled (no class folders), but %s is conditional: it needs labels", ds.Source, model.Name)
+	}
+	if model.Conditional && ds.NumClasses() > model.Classes {
+		return fmt.Errorf("data: %s has %d classes, but %s has %d", ds.Source, ds.NumClasses(), model.Name, model.Classes)
+	}
+	return nil
+}
+
 // restore loads a checkpoint into the trainer and batcher and returns its step.
-func restore(c *checkpoint.Checkpoint, t *Trainer, b *mnist.Batcher) (int, error) {
+func restore(c *checkpoint.Checkpoint, t *Trainer, b *data.Batcher) (int, error) {
 	if err := c.LoadModel(t.Model); err != nil {
 		return 0, err
 	}

@@ -8,15 +8,15 @@ import (
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
 	"github.com/gantrain/gantrain/internal/config"
-	"github.com/gantrain/gantrain/internal/mnist"
+	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/rng"
 	"github.com/gantrain/gantrain/internal/safetensors"
 )
 
-func tinyData(t *testing.T) *mnist.Dataset {
+func tinyData(t *testing.T) *data.Dataset {
 	t.Helper()
-	ds, err := mnist.Load("../../testdata/mnist-tiny", "train")
+	ds, _, err := data.Load(tinyConfig("dcgan", 1).Data, data.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func tinyData(t *testing.T) *mnist.Dataset {
 func tinyConfig(model string, steps int) config.Config {
 	cfg := config.Default()
 	cfg.Model = model
-	cfg.Data = config.Data{Name: "idx", Path: "../../testdata/mnist-tiny"}
+	cfg.Data = config.Data{Name: "idx", Path: "../../testdata/mnist-tiny", Background: "white"}
 	cfg.Train.BatchSize, cfg.Train.Steps, cfg.Train.LogEvery = 8, steps, 1
 	cfg.Output.SampleEvery, cfg.Output.CheckpointEvery = 0, 0
 	if model == "wgan" {

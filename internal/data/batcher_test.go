@@ -1,9 +1,11 @@
-package mnist
+package data
 
 import (
 	"encoding/json"
 	"slices"
 	"testing"
+
+	"github.com/gantrain/gantrain/internal/config"
 )
 
 func TestPixelScale(t *testing.T) {
@@ -25,11 +27,11 @@ func TestPixelScale(t *testing.T) {
 }
 
 func TestBatcherScalesTiny(t *testing.T) {
-	ds, err := Load(tinyDir, "train")
+	ds, _, err := Load(config.Data{Name: "idx", Path: tinyDir, Background: "white"}, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewBatcher(ds, 32, 1)
+	b, err := NewBatcher(ds, 32, 1, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +56,7 @@ func TestBatcherScalesTiny(t *testing.T) {
 func TestBatcherEpochCoversEachImageOnce(t *testing.T) {
 	const n, batch = 103, 10
 	ds := indexDataset(n)
-	b, err := NewBatcher(ds, batch, 42)
+	b, err := NewBatcher(ds, batch, 42, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +105,7 @@ func TestBatcherEpochCoversEachImageOnce(t *testing.T) {
 // Every image is reachable: over many epochs the dropped remainder moves.
 func TestBatcherRemainderRotates(t *testing.T) {
 	const n, batch = 7, 3
-	b, err := NewBatcher(indexDataset(n), batch, 3)
+	b, err := NewBatcher(indexDataset(n), batch, 3, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +121,7 @@ func TestBatcherRemainderRotates(t *testing.T) {
 func TestBatcherSeeds(t *testing.T) {
 	ds := indexDataset(64)
 	seq := func(seed uint64) []int {
-		b, err := NewBatcher(ds, 8, seed)
+		b, err := NewBatcher(ds, 8, seed, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,13 +141,13 @@ func TestBatcherSeeds(t *testing.T) {
 func TestBatcherResume(t *testing.T) {
 	const n, batch, total = 50, 7, 40 // 7 batches per epoch; stops mid-epoch and at boundaries
 	ds := indexDataset(n)
-	ref, err := NewBatcher(ds, batch, 99)
+	ref, err := NewBatcher(ds, batch, 99, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := drain(t, ref, total)
 	for stop := range total {
-		first, err := NewBatcher(ds, batch, 99)
+		first, err := NewBatcher(ds, batch, 99, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +160,7 @@ func TestBatcherResume(t *testing.T) {
 		if err := json.Unmarshal(js, &st); err != nil {
 			t.Fatal(err)
 		}
-		second, err := NewBatcher(ds, batch, 12345) // the seed is superseded by the state
+		second, err := NewBatcher(ds, batch, 12345, false) // the seed is superseded by the state
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +179,7 @@ func TestBatcherResume(t *testing.T) {
 
 func TestBatcherRestoreErrors(t *testing.T) {
 	ds := indexDataset(20)
-	b, err := NewBatcher(ds, 5, 1)
+	b, err := NewBatcher(ds, 5, 1, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,22 +211,22 @@ func TestBatcherRestoreErrors(t *testing.T) {
 func TestNewBatcherErrors(t *testing.T) {
 	ds := indexDataset(10)
 	for _, bs := range []int{0, -1, 11} {
-		_, err := NewBatcher(ds, bs, 1)
+		_, err := NewBatcher(ds, bs, 1, false)
 		wantErr(t, err, "batch size", "out of range 1..10")
 	}
-	if _, err := NewBatcher(nil, 1, 1); err == nil {
+	if _, err := NewBatcher(nil, 1, 1, false); err == nil {
 		t.Error("nil dataset accepted")
 	}
 	bad := indexDataset(10)
-	bad.Images = bad.Images[:39]
-	_, err := NewBatcher(bad, 2, 1)
+	bad.Pixels = bad.Pixels[:39]
+	_, err := NewBatcher(bad, 2, 1, false)
 	wantErr(t, err, "39 pixel bytes")
 	bad = indexDataset(10)
 	bad.Labels = bad.Labels[:9]
-	_, err = NewBatcher(bad, 2, 1)
+	_, err = NewBatcher(bad, 2, 1, false)
 	wantErr(t, err, "9 labels for 10 images")
 
-	b, err := NewBatcher(ds, 10, 1) // batch size N: one batch per epoch
+	b, err := NewBatcher(ds, 10, 1, false) // batch size N: one batch per epoch
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +236,7 @@ func TestNewBatcherErrors(t *testing.T) {
 	wantErr(t, err, "label buffer has 3 values, want 10")
 	noLabels := indexDataset(10)
 	noLabels.Labels = nil
-	b, err = NewBatcher(noLabels, 5, 1)
+	b, err = NewBatcher(noLabels, 5, 1, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,4 +261,120 @@ func drain(t *testing.T, b *Batcher, k int) []int {
 		}
 	}
 	return out
+}
+
+// flipDataset has n RGB images of 2×3 whose pixel (c, y, x) is
+// 1 + 36·(i mod 7) + 6c + 3y + x: distinct within an image, so a mirrored
+// image is recognisable.
+func flipDataset(n int) *Dataset {
+	ds := &Dataset{N: n, C: 3, H: 2, W: 3, Source: "flip"}
+	ds.Pixels = make([]uint8, n*18)
+	for i := range n {
+		for j := range 18 {
+			ds.Pixels[i*18+j] = uint8(1 + 36*(i%7) + j)
+		}
+	}
+	return ds
+}
+
+// mirrored reports whether img (18 scaled values) is src mirrored
+// left-right, and orig whether it is src unchanged.
+func mirrored(img []float32, src []uint8) (orig, mirror bool) {
+	orig, mirror = true, true
+	for c := range 3 {
+		for y := range 2 {
+			for x := range 3 {
+				got := unscale(img[c*6+y*3+x])
+				orig = orig && got == int(src[c*6+y*3+x])
+				mirror = mirror && got == int(src[c*6+y*3+2-x])
+			}
+		}
+	}
+	return orig, mirror
+}
+
+// With data.flip each drawn image is itself or its mirror image, about half
+// of each, differently each epoch; without it, never mirrored.
+func TestBatcherFlips(t *testing.T) {
+	const n = 420
+	ds := flipDataset(n)
+	for _, flip := range []bool{false, true} {
+		b, err := NewBatcher(ds, n, 5, flip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs := make([]float32, n*18)
+		var perEpoch [][]bool
+		for range 2 {
+			if _, err := b.Next(imgs, nil); err != nil {
+				t.Fatal(err)
+			}
+			flips, k := make([]bool, n), 0
+			for j := range n {
+				// Find the source from the first pixel: it is the first pixel of
+				// the image (unchanged) or its third (mirrored).
+				first := unscale(imgs[j*18])
+				var src []uint8
+				for i := range n {
+					s := ds.Pixels[i*18 : i*18+18]
+					if int(s[0]) == first || int(s[2]) == first {
+						src = s
+						break
+					}
+				}
+				orig, mirror := mirrored(imgs[j*18:j*18+18], src)
+				if !orig && !mirror {
+					t.Fatalf("flip %v: image %d is neither an image nor its mirror", flip, j)
+				}
+				flips[j] = mirror
+				if mirror {
+					k++
+				}
+			}
+			if !flip && k != 0 {
+				t.Fatalf("flip off: %d images mirrored", k)
+			}
+			if flip && (k < n/4 || k > 3*n/4) {
+				t.Errorf("flip on: %d of %d mirrored, want about half", k, n)
+			}
+			perEpoch = append(perEpoch, flips)
+		}
+		if flip && slices.Equal(perEpoch[0], perEpoch[1]) {
+			t.Error("the same flips in two epochs")
+		}
+	}
+}
+
+// Resuming reproduces the flips exactly; a state with other flips is
+// refused.
+func TestBatcherResumeFlips(t *testing.T) {
+	const n, batch, total = 30, 4, 25
+	ds := flipDataset(n)
+	seq := func(b *Batcher, k int) []float32 {
+		var out []float32
+		imgs := make([]float32, batch*18)
+		for range k {
+			if _, err := b.Next(imgs, nil); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, imgs...)
+		}
+		return out
+	}
+	ref, _ := NewBatcher(ds, batch, 8, true)
+	want := seq(ref, total)
+	for _, stop := range []int{0, 3, 7, 11, 20} {
+		first, _ := NewBatcher(ds, batch, 8, true)
+		got := seq(first, stop)
+		second, _ := NewBatcher(ds, batch, 1, true)
+		if err := second.Restore(first.State()); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, seq(second, total-stop)...)
+		if !slices.Equal(got, want) {
+			t.Fatalf("stop %d: resumed batches differ", stop)
+		}
+	}
+	noFlip, _ := NewBatcher(ds, batch, 8, false)
+	wantErr(t, noFlip.Restore(ref.State()), "data.flip true", "the config says false")
 }

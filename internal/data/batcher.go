@@ -1,4 +1,4 @@
-package mnist
+package data
 
 import (
 	"fmt"
@@ -6,8 +6,9 @@ import (
 	"github.com/gantrain/gantrain/internal/rng"
 )
 
-// shuffleStream is the rng stream for data order, distinct from the streams
-// used for weights and noise so the same seed gives independent sequences.
+// shuffleStream is the rng stream for data order (and flips), distinct from
+// the streams used for weights and noise so the same seed gives independent
+// sequences. (Its value predates this package: it keeps old runs' order.)
 const shuffleStream = 0x6d6e6973745f6f72 // "mnist_or"
 
 // pixelScale maps a byte to [-1, 1] exactly as torchvision's ToTensor
@@ -23,10 +24,15 @@ var pixelScale = func() (t [256]float32) {
 // every epoch. Each epoch is a fresh Fisher–Yates permutation drawn from a
 // generator seeded once, so a seed fixes the whole sequence. The last
 // N mod batchSize images of each permutation are dropped (the training graph
-// has a fixed batch size); they differ from epoch to epoch.
+// has a fixed batch size); they differ from epoch to epoch. With flips on,
+// each epoch also draws, after its permutation and from the same generator,
+// one bit per image saying whether it is mirrored left-right that epoch, so
+// the flips are part of the exact resume at no extra cost in the state.
 type Batcher struct {
 	ds        *Dataset
 	batchSize int
+	flip      bool
+	flips     []bool // per slot of perm, when flip
 	r         *rng.RNG
 	// epochState is the generator state before perm was drawn.
 	epochState []byte
@@ -47,52 +53,49 @@ type BatcherState struct {
 	N         int `json:"n"`
 	// RNG is the generator state before this epoch's permutation was drawn.
 	RNG []byte `json:"rng"`
+	// Flip records random horizontal flips (data.flip).
+	Flip bool `json:"flip,omitempty"`
 }
 
 // NewBatcher returns a Batcher over ds with the given batch size (1..ds.N)
-// whose order is determined by seed.
-func NewBatcher(ds *Dataset, batchSize int, seed uint64) (*Batcher, error) {
-	if err := checkDataset(ds); err != nil {
+// whose order (and flips, if flip) is determined by seed.
+func NewBatcher(ds *Dataset, batchSize int, seed uint64, flip bool) (*Batcher, error) {
+	if err := ds.Check(); err != nil {
 		return nil, err
 	}
 	if batchSize < 1 || batchSize > ds.N {
-		return nil, fmt.Errorf("mnist: batch size %d out of range 1..%d (the %s set has %d images)",
-			batchSize, ds.N, ds.Split, ds.N)
+		return nil, fmt.Errorf("data: batch size %d out of range 1..%d (%s has %d images)",
+			batchSize, ds.N, ds.Source, ds.N)
 	}
-	b := &Batcher{ds: ds, batchSize: batchSize, r: rng.New(seed, shuffleStream), perm: make([]int, ds.N)}
+	b := &Batcher{ds: ds, batchSize: batchSize, flip: flip, r: rng.New(seed, shuffleStream), perm: make([]int, ds.N)}
+	if flip {
+		b.flips = make([]bool, ds.N)
+	}
 	if err := b.startEpoch(); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// checkDataset rejects a Dataset whose slices disagree with its dimensions.
-func checkDataset(ds *Dataset) error {
-	switch {
-	case ds == nil:
-		return fmt.Errorf("mnist: nil dataset")
-	case ds.N < 1 || ds.Rows < 1 || ds.Cols < 1:
-		return fmt.Errorf("mnist: empty dataset (%d images of %dx%d)", ds.N, ds.Rows, ds.Cols)
-	case len(ds.Images) != ds.N*ds.Rows*ds.Cols:
-		return fmt.Errorf("mnist: dataset has %d pixel bytes, want %d images × %dx%d",
-			len(ds.Images), ds.N, ds.Rows, ds.Cols)
-	case len(ds.Labels) != 0 && len(ds.Labels) != ds.N:
-		return fmt.Errorf("mnist: dataset has %d labels for %d images", len(ds.Labels), ds.N)
-	}
-	return nil
-}
-
 // startEpoch records the generator state and draws a fresh permutation.
 func (b *Batcher) startEpoch() error {
 	st, err := b.r.MarshalBinary()
 	if err != nil {
-		return fmt.Errorf("mnist: saving shuffle state: %w", err)
+		return fmt.Errorf("data: saving shuffle state: %w", err)
 	}
 	b.epochState = st
 	for i := range b.perm {
 		b.perm[i] = i
 	}
 	b.r.Shuffle(b.perm)
+	var bits uint64
+	for i := range b.flips {
+		if i%64 == 0 {
+			bits = b.r.Uint64()
+		}
+		b.flips[i] = bits&1 == 1
+		bits >>= 1
+	}
 	return nil
 }
 
@@ -108,18 +111,24 @@ func (b *Batcher) Epoch() int { return b.epoch }
 // Pos returns the index within its epoch of the next batch.
 func (b *Batcher) Pos() int { return b.pos }
 
-// Next fills imgs (batch size × Rows × Cols values, image after image, each
-// row-major) with the next batch scaled to [-1, 1], and labels (batch size
-// values) with its labels unless labels is nil. It returns the 0-based epoch
-// the batch belongs to.
+// Next fills imgs (batch size × C × H × W values, image after image, each
+// channel after channel, row-major) with the next batch scaled to [-1, 1],
+// and labels (batch size values) with its labels unless labels is nil. It
+// returns the 0-based epoch the batch belongs to.
 func (b *Batcher) Next(imgs []float32, labels []int) (epoch int, err error) {
 	if err := b.checkBuffers(imgs, labels); err != nil {
 		return 0, err
 	}
 	size := b.ds.ImageSize()
-	idx := b.perm[b.pos*b.batchSize : (b.pos+1)*b.batchSize]
+	first := b.pos * b.batchSize
+	idx := b.perm[first : first+b.batchSize]
 	for k, i := range idx {
-		fillImage(imgs[k*size:(k+1)*size], b.ds.Images[i*size:(i+1)*size])
+		dst, src := imgs[k*size:(k+1)*size], b.ds.Pixels[i*size:(i+1)*size]
+		if b.flip && b.flips[first+k] {
+			fillFlipped(dst, src, b.ds.W)
+		} else {
+			fillImage(dst, src)
+		}
 		if labels != nil {
 			labels[k] = int(b.ds.Labels[i])
 		}
@@ -139,17 +148,17 @@ func (b *Batcher) Next(imgs []float32, labels []int) (epoch int, err error) {
 // checkBuffers validates Next's destination slices.
 func (b *Batcher) checkBuffers(imgs []float32, labels []int) error {
 	if want := b.batchSize * b.ds.ImageSize(); len(imgs) != want {
-		return fmt.Errorf("mnist: image buffer has %d values, want %d (%d images of %dx%d)",
-			len(imgs), want, b.batchSize, b.ds.Rows, b.ds.Cols)
+		return fmt.Errorf("data: image buffer has %d values, want %d (%d images of %d×%d×%d)",
+			len(imgs), want, b.batchSize, b.ds.C, b.ds.H, b.ds.W)
 	}
 	if labels == nil {
 		return nil
 	}
 	if len(labels) != b.batchSize {
-		return fmt.Errorf("mnist: label buffer has %d values, want %d", len(labels), b.batchSize)
+		return fmt.Errorf("data: label buffer has %d values, want %d", len(labels), b.batchSize)
 	}
 	if len(b.ds.Labels) != b.ds.N {
-		return fmt.Errorf("mnist: labels requested but the dataset has none")
+		return fmt.Errorf("data: labels requested but the dataset has none")
 	}
 	return nil
 }
@@ -161,6 +170,17 @@ func fillImage(dst []float32, src []uint8) {
 	}
 }
 
+// fillFlipped scales one image's bytes into dst, mirrored left-right: each
+// row of w pixels (of every channel) reversed.
+func fillFlipped(dst []float32, src []uint8, w int) {
+	for r := 0; r < len(src); r += w {
+		row, out := src[r:r+w], dst[r:r+w]
+		for j, p := range row {
+			out[w-1-j] = pixelScale[p]
+		}
+	}
+}
+
 // State returns the Batcher's position for a later Restore.
 func (b *Batcher) State() BatcherState {
 	return BatcherState{
@@ -169,6 +189,7 @@ func (b *Batcher) State() BatcherState {
 		BatchSize: b.batchSize,
 		N:         b.ds.N,
 		RNG:       append([]byte(nil), b.epochState...),
+		Flip:      b.flip,
 	}
 }
 
@@ -181,7 +202,7 @@ func (b *Batcher) Restore(s BatcherState) error {
 	}
 	r := rng.New(0, 0)
 	if err := r.UnmarshalBinary(s.RNG); err != nil {
-		return fmt.Errorf("mnist: restoring batcher: %w", err)
+		return fmt.Errorf("data: restoring batcher: %w", err)
 	}
 	b.r = r
 	b.epoch, b.pos = s.Epoch, s.Pos
@@ -192,12 +213,14 @@ func (b *Batcher) Restore(s BatcherState) error {
 func (b *Batcher) checkState(s BatcherState) error {
 	switch {
 	case s.BatchSize != b.batchSize || s.N != b.ds.N:
-		return fmt.Errorf("mnist: restoring batcher: state is for batch size %d over %d images, batcher has %d over %d",
+		return fmt.Errorf("data: restoring batcher: state is for batch size %d over %d images, batcher has %d over %d",
 			s.BatchSize, s.N, b.batchSize, b.ds.N)
+	case s.Flip != b.flip:
+		return fmt.Errorf("data: restoring batcher: state has data.flip %v, the config says %v", s.Flip, b.flip)
 	case s.Epoch < 0:
-		return fmt.Errorf("mnist: restoring batcher: negative epoch %d", s.Epoch)
+		return fmt.Errorf("data: restoring batcher: negative epoch %d", s.Epoch)
 	case s.Pos < 0 || s.Pos >= b.BatchesPerEpoch():
-		return fmt.Errorf("mnist: restoring batcher: position %d out of range 0..%d", s.Pos, b.BatchesPerEpoch()-1)
+		return fmt.Errorf("data: restoring batcher: position %d out of range 0..%d", s.Pos, b.BatchesPerEpoch()-1)
 	}
 	return nil
 }
