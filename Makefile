@@ -2,6 +2,7 @@
 #
 #   make train   train the default DCGAN on MNIST (configs/dcgan.yaml)
 #   make test    vet, tests (pure-Go and OpenBLAS builds), race detector
+#   make emoji   the Twemoji colour data set, one folder per category, in data/emoji
 #
 # OpenBLAS is used when libopenblas-dev is installed (apt-get install
 # libopenblas-dev); without it gantrain builds with gonum's pure-Go BLAS.
@@ -17,7 +18,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo devel)
 # Packages that start goroutines: checked with the race detector.
 RACE_PKGS := ./internal/parallel/... ./internal/kernels/... ./internal/nn/... ./internal/optim/... ./internal/train/... ./internal/blas/... ./internal/metrics/...
 
-.PHONY: all build train smoke test vet race bench deps fmt clean
+.PHONY: all build train smoke test vet race bench deps fmt clean emoji
 
 all: build
 
@@ -47,6 +48,20 @@ vet:
 
 bench: build
 	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchtime 20x ./internal/...
+
+# A real colour data set: the 3,786 Twemoji images (64×64 RGBA PNG, CC-BY
+# 4.0, https://github.com/twitter/twemoji) of the npm package
+# emoji-datasource-twitter, one folder per category of its emoji.json.
+# npm pack is the only network access.
+EMOJI_PKG := emoji-datasource-twitter-16.0.0
+emoji: data/emoji
+
+data/emoji:
+	rm -rf data/.emoji-pkg && mkdir -p data/.emoji-pkg
+	cd data/.emoji-pkg && npm pack --silent $(subst -16.0.0,@16.0.0,$(EMOJI_PKG))
+	tar -xzf data/.emoji-pkg/$(EMOJI_PKG).tgz -C data/.emoji-pkg
+	node scripts/emoji-layout.js data/.emoji-pkg/package data/emoji
+	rm -rf data/.emoji-pkg
 
 # Installs OpenBLAS (Debian/Ubuntu, as root).
 deps:
