@@ -158,7 +158,7 @@ func readCache(path string) (*Dataset, []Skip, error) {
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != cacheMagic {
 		return nil, nil, errors.New("not a gantrain cache file of this version")
 	}
-	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > maxCacheHeader {
+	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > maxCacheHeader || int64(n) > st.Size() {
 		return nil, nil, errors.New("bad header length")
 	}
 	hb := make([]byte, n)
