@@ -53,13 +53,13 @@ bench: build
 # 4.0, https://github.com/twitter/twemoji) of the npm package
 # emoji-datasource-twitter, one folder per category of its emoji.json.
 # npm pack is the only network access.
-EMOJI_PKG := emoji-datasource-twitter-16.0.0
+EMOJI_VERSION := 16.0.0
 emoji: data/emoji
 
 data/emoji:
 	rm -rf data/.emoji-pkg && mkdir -p data/.emoji-pkg
-	cd data/.emoji-pkg && npm pack --silent $(subst -16.0.0,@16.0.0,$(EMOJI_PKG))
-	tar -xzf data/.emoji-pkg/$(EMOJI_PKG).tgz -C data/.emoji-pkg
+	cd data/.emoji-pkg && npm pack --silent emoji-datasource-twitter@$(EMOJI_VERSION)
+	tar -xzf data/.emoji-pkg/emoji-datasource-twitter-$(EMOJI_VERSION).tgz -C data/.emoji-pkg
 	node scripts/emoji-layout.js data/.emoji-pkg/package data/emoji
 	rm -rf data/.emoji-pkg
 
