@@ -16,7 +16,7 @@ TAGS    := $(BLAS_TAGS)
 GOFLAGS_TAGS := $(if $(TAGS),-tags '$(TAGS)',)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo devel)
 # Packages that start goroutines: checked with the race detector.
-RACE_PKGS := ./internal/parallel/... ./internal/kernels/... ./internal/nn/... ./internal/optim/... ./internal/train/... ./internal/blas/... ./internal/metrics/...
+RACE_PKGS := ./internal/parallel/... ./internal/data/... ./internal/kernels/... ./internal/nn/... ./internal/optim/... ./internal/train/... ./internal/blas/... ./internal/metrics/...
 
 .PHONY: all build train smoke test vet race bench deps fmt clean emoji
 

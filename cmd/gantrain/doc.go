@@ -5,6 +5,7 @@ a GPU or a notebook, and lets you look at what they learned.
 Usage:
 
 	gantrain train --config configs/dcgan.yaml [--set key=value]... [--resume RUN] [--force]
+	gantrain data [--config FILE] [--set key=value]... [--out grid.png]
 	gantrain sample (--run RUN | --checkpoint DIR) [--n 64] [--seed 1] --out grid.png
 	gantrain version
 
