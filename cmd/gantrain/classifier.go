@@ -30,6 +30,9 @@ reproduce and check them.`,
 			if epochs < 1 {
 				return usagef("--epochs must be ≥ 1")
 			}
+			if err := s.checkOut("--out", out); err != nil {
+				return err
+			}
 			tr, te, err := mnistSplits()
 			if err != nil {
 				return err
@@ -40,14 +43,17 @@ reproduce and check them.`,
 			if err != nil {
 				return err
 			}
-			if err := net.Save(out); err != nil {
+			if err := s.writeOut(out, net.Encode); err != nil {
 				return err
 			}
 			fmt.Fprintf(s.ErrOut, "gantrain: test accuracy %.4f; weights written to %s\n", acc, out)
+			if out == stdoutName {
+				return nil
+			}
 			return json.NewEncoder(s.Out).Encode(map[string]any{"test_accuracy": acc, "weights": out})
 		},
 	}
-	train.Flags().StringVar(&out, "out", "mnist-classifier.safetensors", "weights file to write")
+	train.Flags().StringVar(&out, "out", "mnist-classifier.safetensors", "weights file to write, or - for stdout")
 	train.Flags().IntVar(&epochs, "epochs", classifier.DefaultTrainOptions.Epochs, "epochs")
 	train.Flags().Uint64Var(&seed, "seed", classifier.DefaultTrainOptions.Seed, "seed")
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"strconv"
 	"strings"
 
@@ -55,7 +56,8 @@ any expression of the --expr language.
                                   file.npy[i], c*term; + and -)
 
 Output: a PNG strip or grid (--format png) or an animated GIF (--format gif,
-or an --out ending in .gif). Same inputs, same bytes.`,
+or an --out ending in .gif), to stdout with --out -. Same inputs, same
+bytes.`,
 		Example: `  gantrain interpolate --run runs/dcgan --from 3 --to 17 --steps 10 --out strip.png
   gantrain interpolate --run runs/dcgan --path 3,17,42 --format gif --out morph.gif
   gantrain interpolate --run runs/cgan --from-class 1 --to-class 7 --seed 5 --out one-to-seven.png
@@ -87,7 +89,7 @@ or an --out ending in .gif). Same inputs, same bytes.`,
 	f.IntVar(&o.ToClass, "to-class", -1, "… to this class")
 	f.Uint64Var(&o.Seed, "seed", 1, "the fixed z of a label morph (unless --from is given)")
 	f.StringVar(&o.Expr, "expr", "", "vector arithmetic on latent vectors, e.g. \"s12 + s7 - s3\"")
-	f.StringVarP(&o.OutFile, "out", "o", "interpolation.png", "output file (.png or .gif)")
+	f.StringVarP(&o.OutFile, "out", "o", "interpolation.png", "output file (.png or .gif), or - for stdout")
 	f.StringVar(&o.Format, "format", "", "png | gif (default: from --out)")
 	f.IntVar(&o.Scale, "scale", 0, "enlarge by this factor (default 1 for png, 4 for gif)")
 	f.IntVar(&o.Nrow, "nrow", 0, "images per row of the PNG (default: all in one row)")
@@ -170,6 +172,9 @@ func runInterpolate(o *interpOptions) error {
 	}
 	if o.Steps < 2 || o.Steps > 1000 || o.Scale < 1 || o.Scale > 16 || o.Nrow < 0 || o.Delay < 1 {
 		return usagef("--steps must be in 2..1000, --scale in 1..16, --delay ≥ 1")
+	}
+	if err := o.checkOut("--out", o.OutFile); err != nil {
+		return err
 	}
 	modes := 0
 	for _, on := range []bool{o.From != "" || o.To != "", o.Path != "", o.FromClass >= 0 || o.ToClass >= 0, o.Expr != ""} {
@@ -307,7 +312,7 @@ func runInterpolate(o *interpOptions) error {
 			delays[i] = o.Delay
 		}
 		delays[n-1] = 4 * o.Delay // rest on the last frame
-		if err := imgio.WriteGIF(o.OutFile, frames, delays); err != nil {
+		if err := o.writeOut(o.OutFile, func(w io.Writer) error { return imgio.EncodeGIF(w, frames, delays) }); err != nil {
 			return err
 		}
 	} else {
@@ -315,10 +320,13 @@ func runInterpolate(o *interpOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := imgio.WritePNG(o.OutFile, imgio.Scale(g, o.Scale)); err != nil {
+		img := imgio.Scale(g, o.Scale)
+		if err := o.writeOut(o.OutFile, func(w io.Writer) error { return imgio.EncodePNG(w, img) }); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintln(o.Out, o.OutFile)
+	if o.OutFile != stdoutName {
+		fmt.Fprintln(o.Out, o.OutFile)
+	}
 	return nil
 }

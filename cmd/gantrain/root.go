@@ -14,6 +14,7 @@ import (
 	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // usageError marks errors in flags, arguments or configuration: exit 2.
@@ -136,11 +137,9 @@ func signalContext() (context.Context, func()) {
 	}
 }
 
+// isTerminal reports whether w is a terminal (not merely a character
+// device: /dev/null is one too).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

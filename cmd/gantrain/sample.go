@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -57,12 +58,17 @@ vectors in every row. A class is an index or a name of the training
 data's classes, which the run recorded (--class Sneaker for a run on
 Fashion-MNIST). Without --class the labels cycle through 0..9. The
 labels are written beside the output: <out>.labels.txt for png and pngs,
-<out>.labels.npy (int64) for npy.`,
+<out>.labels.npy (int64) for npy.
+
+--out - writes the png or npy to stdout (messages stay on stderr). A file
+is replaced atomically; a device or named pipe (/dev/null, a FIFO) is
+written in place, and a symbolic link's target is written.`,
 		Example: `  gantrain sample --run runs/smoke --n 64 --out g.png
   gantrain sample --run runs/cgan --class 3 --n 16 --out threes.png
   gantrain sample --run runs/cgan-fashion --class Sneaker,Bag --n 8 --out shoes-bags.png
   gantrain sample --run runs/dcgan --n 10000 --format npy --out samples.npy --save-z z.npy
-  gantrain sample --run runs/dcgan --z z.npy --format pngs --out digits/`,
+  gantrain sample --run runs/dcgan --z z.npy --format pngs --out digits/
+  gantrain sample --run runs/dcgan --n 16 --format npy --out - | python3 -c 'import io, sys, numpy; print(numpy.load(io.BytesIO(sys.stdin.buffer.read())).shape)'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSample(o, cmd.Flags().Changed("n"))
@@ -73,7 +79,7 @@ labels are written beside the output: <out>.labels.txt for png and pngs,
 	f.StringVar(&o.Checkpoint, "checkpoint", "", "checkpoint directory (checkpoints/step-NNNNNN)")
 	f.IntVarP(&o.N, "n", "n", 64, "number of images (per class with --class)")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the latent vectors")
-	f.StringVarP(&o.OutFile, "out", "o", "samples.png", "output file, or directory for --format pngs")
+	f.StringVarP(&o.OutFile, "out", "o", "samples.png", "output file, directory for --format pngs, or - for stdout")
 	f.IntVar(&o.Nrow, "nrow", 0, "images per grid row (default: a square grid, or --n with --class)")
 	f.StringVar(&o.Class, "class", "", "conditional models: class or comma-separated classes to draw")
 	f.StringVar(&o.Format, "format", "", "png | pngs | npy (default: from --out)")
@@ -165,6 +171,9 @@ func runSample(o *sampleOptions, nSet bool) error {
 	if err != nil {
 		return err
 	}
+	if err := o.checkOutputs(format); err != nil {
+		return err
+	}
 	ckpt, m, err := openCheckpoint(o.Run, o.Checkpoint)
 	if err != nil {
 		return err
@@ -225,31 +234,55 @@ func runSample(o *sampleOptions, nSet bool) error {
 	}
 	genTime := time.Since(start)
 	if o.SaveZ != "" {
-		if err := npy.WriteFloat32File(o.SaveZ, []int{nz, m.Latent}, z[:nz*m.Latent]); err != nil {
+		if err := o.writeOut(o.SaveZ, func(w io.Writer) error { return npy.WriteFloat32(w, []int{nz, m.Latent}, z[:nz*m.Latent]) }); err != nil {
 			return err
 		}
 	}
-	if err := writeImages(format, o.OutFile, imgs, labels, m, nrow, o.Scale); err != nil {
+	if err := o.writeImages(format, o.OutFile, imgs, labels, m, nrow, o.Scale); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "gantrain: %d images generated in %s, written in %s\n", n, genTime.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	fmt.Fprintln(o.Out, o.OutFile)
+	if o.OutFile != stdoutName {
+		fmt.Fprintln(o.Out, o.OutFile)
+	}
+	return nil
+}
+
+// checkOutputs checks --out and --save-z before any work.
+func (o *sampleOptions) checkOutputs(format string) error {
+	switch {
+	case o.OutFile == stdoutName && format == "pngs":
+		return usagef("--out -: --format pngs writes one file per image; give a directory, or --format png or npy")
+	case o.OutFile == stdoutName && o.SaveZ == stdoutName:
+		return usagef("--out - and --save-z -: only one output can go to stdout")
+	}
+	if format != "pngs" { // a directory, made if missing
+		if err := o.checkOut("--out", o.OutFile); err != nil {
+			return err
+		}
+	}
+	if o.SaveZ != "" {
+		return o.checkOut("--save-z", o.SaveZ)
+	}
 	return nil
 }
 
 // writeImages writes generated images (n, C·H·W) in a format, and the
 // labels of a conditional model beside them.
-func writeImages(format, out string, imgs []float32, labels []int, m *models.GAN, nrow, scale int) error {
+func (s *streams) writeImages(format, out string, imgs []float32, labels []int, m *models.GAN, nrow, scale int) error {
 	pix := m.C * m.H * m.W
 	n := len(imgs) / pix
 	stem := strings.TrimSuffix(strings.TrimSuffix(out, "/"), filepath.Ext(out))
+	// Labels go beside a file, not beside stdout, /dev/null or a pipe.
+	beside := out != stdoutName && !fsutil.InPlace(out)
 	switch format {
 	case "png":
 		g, err := imgio.Grid(imgs, n, m.H, m.W, nrow)
 		if err != nil {
 			return err
 		}
-		if err := imgio.WritePNG(out, imgio.Scale(g, scale)); err != nil {
+		img := imgio.Scale(g, scale)
+		if err := s.writeOut(out, func(w io.Writer) error { return imgio.EncodePNG(w, img) }); err != nil {
 			return err
 		}
 	case "pngs":
@@ -264,19 +297,22 @@ func writeImages(format, out string, imgs []float32, labels []int, m *models.GAN
 		}
 		stem = filepath.Join(out, "labels")
 	case "npy":
-		if err := npy.WriteFloat32File(out, []int{n, m.C, m.H, m.W}, imgs); err != nil {
+		if err := s.writeOut(out, func(w io.Writer) error { return npy.WriteFloat32(w, []int{n, m.C, m.H, m.W}, imgs) }); err != nil {
 			return err
 		}
-		if labels != nil {
+		if labels != nil && beside {
 			l := make([]int64, len(labels))
 			for i, v := range labels {
 				l[i] = int64(v)
 			}
 			return npy.WriteInt64File(stem+".labels.npy", []int{len(l)}, l)
 		}
-		return nil
 	}
 	if labels == nil {
+		return nil
+	}
+	if !beside {
+		fmt.Fprintf(s.ErrOut, "gantrain: no labels file beside --out %s: the labels are --class's classes, one row each, or 0, 1, …, 9 in turn\n", out)
 		return nil
 	}
 	var b strings.Builder
@@ -284,10 +320,7 @@ func writeImages(format, out string, imgs []float32, labels []int, m *models.GAN
 		fmt.Fprintln(&b, l)
 	}
 	path := stem + ".labels.txt"
-	if err := fsutil.WriteBytes(path, []byte(b.String()), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return fsutil.WriteBytes(path, []byte(b.String()), 0o644)
 }
 
 // parseClasses reads --class: nil when absent. A class is an index or one

@@ -20,10 +20,10 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"io"
 	"math"
 	"os"
 
-	"github.com/gantrain/gantrain/internal/fsutil"
 	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/rng"
@@ -82,8 +82,8 @@ func (n *Net) Forward(g *nn.Graph, x *G.Node) (features, logits *G.Node) {
 	return features, n.fc2.Forward(g, features, kernels.Identity) // (10, B)
 }
 
-// Save writes the weights as safetensors.
-func (n *Net) Save(path string) error {
+// Encode writes the weights to w as safetensors.
+func (n *Net) Encode(w io.Writer) error {
 	var ts []safetensors.Tensor
 	for _, p := range n.Params() {
 		t, err := safetensors.FromFloat32(p.Name, p.Shape(), p.Data())
@@ -92,14 +92,7 @@ func (n *Net) Save(path string) error {
 		}
 		ts = append(ts, t)
 	}
-	b, err := safetensors.Marshal(ts, map[string]string{"format": "gantrain-classifier"})
-	if err != nil {
-		return err
-	}
-	if err := fsutil.WriteBytes(path, b, 0o644); err != nil {
-		return fmt.Errorf("classifier: writing %s: %w", path, err)
-	}
-	return nil
+	return safetensors.Encode(w, ts, map[string]string{"format": "gantrain-classifier"})
 }
 
 // Load reads weights written by Save.

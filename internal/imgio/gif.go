@@ -31,25 +31,43 @@ func Paletted(g *image.Gray) *image.Paletted {
 	return p
 }
 
-// WriteGIF atomically writes frames as an animated GIF that loops forever;
-// delays are in hundredths of a second, one per frame.
+// WriteGIF writes frames to path (through internal/fsutil: atomically for
+// a file) as EncodeGIF does.
 func WriteGIF(path string, frames []*image.Gray, delays []int) error {
+	anim, err := animation(frames, delays)
+	if err != nil {
+		return err
+	}
+	if err := fsutil.WriteFile(path, 0o644, func(w io.Writer) error { return gif.EncodeAll(w, anim) }); err != nil {
+		return fmt.Errorf("imgio: %w", err)
+	}
+	return nil
+}
+
+// EncodeGIF writes frames to w as an animated GIF that loops forever;
+// delays are in hundredths of a second, one per frame.
+func EncodeGIF(w io.Writer, frames []*image.Gray, delays []int) error {
+	anim, err := animation(frames, delays)
+	if err != nil {
+		return err
+	}
+	return gif.EncodeAll(w, anim)
+}
+
+func animation(frames []*image.Gray, delays []int) (*gif.GIF, error) {
 	if len(frames) == 0 || len(delays) != len(frames) {
-		return fmt.Errorf("imgio: %d frames, %d delays", len(frames), len(delays))
+		return nil, fmt.Errorf("imgio: %d frames, %d delays", len(frames), len(delays))
 	}
 	anim := &gif.GIF{LoopCount: 0}
 	b := frames[0].Bounds()
 	for i, f := range frames {
 		if f.Bounds() != b {
-			return fmt.Errorf("imgio: frame %d is %v, frame 0 %v", i, f.Bounds(), b)
+			return nil, fmt.Errorf("imgio: frame %d is %v, frame 0 %v", i, f.Bounds(), b)
 		}
 		anim.Image = append(anim.Image, Paletted(f))
 		anim.Delay = append(anim.Delay, delays[i])
 	}
-	if err := fsutil.WriteFile(path, 0o644, func(w io.Writer) error { return gif.EncodeAll(w, anim) }); err != nil {
-		return fmt.Errorf("imgio: writing %s: %w", path, err)
-	}
-	return nil
+	return anim, nil
 }
 
 // Scale enlarges img by an integer factor with nearest-neighbour sampling,

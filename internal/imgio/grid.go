@@ -62,10 +62,11 @@ func EncodePNG(w io.Writer, img image.Image) error {
 	return bw.Flush()
 }
 
-// WritePNG atomically writes img to path.
+// WritePNG writes img to path as PNG (through internal/fsutil: atomically
+// for a file).
 func WritePNG(path string, img image.Image) error {
 	if err := fsutil.WriteFile(path, 0o644, func(w io.Writer) error { return EncodePNG(w, img) }); err != nil {
-		return fmt.Errorf("imgio: writing %s: %w", path, err)
+		return fmt.Errorf("imgio: %w", err)
 	}
 	return nil
 }

@@ -35,10 +35,11 @@ func WriteInt64(w io.Writer, shape []int, data []int64) error {
 	})
 }
 
-// WriteFloat32File writes a float32 .npy file as WriteFloat32 does. The file
-// is written under a temporary name in the same directory, fsynced and
-// renamed to path (mode 0644), so that a failed write never leaves a partial
-// file at path. Its errors are one line starting "npy: <path>: ".
+// WriteFloat32File writes a float32 .npy file as WriteFloat32 does,
+// through internal/fsutil: a file is written under a temporary name in the
+// same directory, fsynced and renamed to path (mode 0644), so that a failed
+// write never leaves a partial file at path; a device or named pipe is
+// written in place. Its errors are one line starting "npy: <path>: ".
 func WriteFloat32File(path string, shape []int, data []float32) error {
 	if err := checkData(shape, 4, len(data)); err != nil {
 		return newFileError(path, err)
@@ -128,8 +129,7 @@ func encodeHeader(descr string, shape []int) ([]byte, error) {
 	return nil, fmt.Errorf("npy: the header for shape of %d dimensions would exceed %d bytes", len(shape), maxHeaderSize)
 }
 
-// writeFile atomically replaces path with what write writes (a temporary
-// file in the same directory, fsynced and renamed: see internal/fsutil).
+// writeFile writes path through internal/fsutil.
 func writeFile(path string, write func(w io.Writer) error) error {
 	if err := fsutil.WriteFile(path, 0o644, write); err != nil {
 		return newFileError(path, err)
