@@ -252,15 +252,15 @@ func TestOutputToSpecialFiles(t *testing.T) {
 // --out - writes the data to stdout, byte for byte what the file would
 // hold, and nothing else; messages stay on stderr.
 func TestOutToStdout(t *testing.T) {
-	run := tinyRun(t, "dcgan")
+	rd := tinyRun(t, "dcgan")
 	tmp := t.TempDir()
 	for _, c := range []struct {
 		name string
 		args []string
 	}{
-		{"x.npy", []string{"sample", "--run", run, "--n", "4", "--format", "npy"}},
-		{"x.png", []string{"sample", "--run", run, "--n", "4", "--format", "png"}},
-		{"x.gif", []string{"interpolate", "--run", run, "--from", "1", "--to", "2", "--steps", "3", "--format", "gif"}},
+		{"x.npy", []string{"sample", "--run", rd, "--n", "4", "--format", "npy"}},
+		{"x.png", []string{"sample", "--run", rd, "--n", "4", "--format", "png"}},
+		{"x.gif", []string{"interpolate", "--run", rd, "--from", "1", "--to", "2", "--steps", "3", "--format", "gif"}},
 	} {
 		file := filepath.Join(tmp, c.name)
 		mustRun(t, append(c.args, "--out", file)...)
@@ -301,7 +301,7 @@ func TestOutToStdout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(exe, "sample", "--run", run, "--n", "4", "--format", format, "--out", "-")
+		cmd := exec.Command(exe, "sample", "--run", rd, "--n", "4", "--format", format, "--out", "-")
 		cmd.Env = append(os.Environ(), childEnv+"=1")
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -325,6 +325,17 @@ func TestOutToStdout(t *testing.T) {
 			t.Errorf("%s through a pipe: decode %v, exit %v, %d bytes after the data; stderr %s", format, err, werr, len(rest), &stderr)
 		}
 	}
+
+	// Into /dev/null, a character device but not a terminal.
+	null, err := os.OpenFile("/dev/null", os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	var errOut bytes.Buffer
+	if code := run([]string{"sample", "--run", rd, "--n", "4", "--format", "png", "--out", "-"}, null, &errOut); code != 0 {
+		t.Errorf("--out - > /dev/null: exit %d, stderr %q", code, errOut.String())
+	}
 }
 
 // A conditional model's labels go beside a file, not beside /dev/null or
@@ -342,5 +353,31 @@ func TestLabelsNotBesideDevices(t *testing.T) {
 	}
 	if _, err := os.Lstat("/dev/null.labels.npy"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("/dev/null.labels.npy: %v", err)
+	}
+}
+
+// --out - refuses a terminal as stdout: binary data would garble it.
+func TestOutToStdoutRefusesATerminal(t *testing.T) {
+	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer ptm.Close()
+	if err := unix.IoctlSetPointerInt(int(ptm.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Skipf("unlockpt: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(ptm.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Skipf("ptsname: %v", err)
+	}
+	pts, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("opening the terminal: %v", err)
+	}
+	defer pts.Close()
+	var errOut bytes.Buffer
+	code := run([]string{"sample", "--run", filepath.Join(t.TempDir(), "none"), "--format", "png", "--out", "-"}, pts, &errOut)
+	if want := "gantrain: --out -: stdout is a terminal; pipe it into a program or redirect it to a file\n"; code != 2 || errOut.String() != want {
+		t.Errorf("exit %d, stderr %q, want %q", code, errOut.String(), want)
 	}
 }
