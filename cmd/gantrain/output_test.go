@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/gantrain/gantrain/internal/fsutil/fsutiltest"
 	"github.com/gantrain/gantrain/internal/npy"
 	"golang.org/x/sys/unix"
 )
@@ -81,53 +82,6 @@ func childEnvArgs(t *testing.T, env []string, args ...string) (*exec.Cmd, *bytes
 	return cmd, &stderr
 }
 
-// fileType is the type bits of a file's mode, not following a last link.
-func fileType(t *testing.T, p string) fs.FileMode {
-	t.Helper()
-	fi, err := os.Lstat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fi.Mode().Type()
-}
-
-const charDevice = fs.ModeDevice | fs.ModeCharDevice
-
-// systemDevice returns dev (/dev/null, /dev/full) for a test to write to,
-// once write has kept a private copy of it, made with mknod, a device: as
-// root, a regression that replaced devices would otherwise replace the
-// system's. Should it be replaced anyway, the cleanup puts it back.
-func systemDevice(t *testing.T, dev string, write func(path string)) string {
-	t.Helper()
-	var st syscall.Stat_t
-	if err := syscall.Lstat(dev, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFCHR {
-		t.Fatalf("%s is not a character device: %v", dev, err)
-	}
-	private := filepath.Join(t.TempDir(), filepath.Base(dev))
-	switch err := syscall.Mknod(private, syscall.S_IFCHR|0o666, int(st.Rdev)); {
-	case errors.Is(err, syscall.EPERM):
-		// Not root: nor can the test replace the system's device.
-	case err != nil:
-		t.Fatal(err)
-	default:
-		write(private)
-		if k := fileType(t, private); k != charDevice {
-			t.Fatalf("a write replaced a device (mknod %s) by a %v; not writing to %s", private, k, dev)
-		}
-	}
-	t.Cleanup(func() {
-		if fi, err := os.Lstat(dev); err == nil && fi.Mode().Type() == charDevice {
-			return
-		}
-		tmp := dev + ".restore"
-		if err := syscall.Mknod(tmp, syscall.S_IFCHR|0o666, int(st.Rdev)); err == nil {
-			os.Rename(tmp, dev)
-		}
-		t.Errorf("%s was replaced; restored it", dev)
-	})
-	return dev
-}
-
 // Devices, named pipes and symbolic links given as --out are written, not
 // replaced; a write error there is a one-line error.
 func TestOutputToSpecialFiles(t *testing.T) {
@@ -142,11 +96,11 @@ func TestOutputToSpecialFiles(t *testing.T) {
 	want := read(t, ref)
 
 	t.Run("/dev/null", func(t *testing.T) {
-		null := systemDevice(t, "/dev/null", func(p string) { sample(p) })
+		null := fsutiltest.SystemDevice(t, "/dev/null", func(p string) { sample(p) })
 		if code, out, errOut := sample(null); code != 0 || out != "/dev/null\n" {
 			t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 		}
-		if k := fileType(t, null); k != charDevice {
+		if k := fsutiltest.Type(t, null); k != fsutiltest.CharDevice {
 			t.Fatalf("/dev/null is now %v", k)
 		}
 	})
@@ -165,12 +119,12 @@ func TestOutputToSpecialFiles(t *testing.T) {
 				t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
 			}
 		}
-		if k := fileType(t, dev); k != charDevice {
+		if k := fsutiltest.Type(t, dev); k != fsutiltest.CharDevice {
 			t.Fatalf("%s is now %v", dev, k)
 		}
 	}
 	t.Run("/dev/full", func(t *testing.T) {
-		full(t, systemDevice(t, "/dev/full", func(p string) {
+		full(t, fsutiltest.SystemDevice(t, "/dev/full", func(p string) {
 			for _, args := range writers(p) {
 				gantrain(t, args...)
 			}
@@ -199,7 +153,7 @@ func TestOutputToSpecialFiles(t *testing.T) {
 		if code, _, errOut := sample(fifo); code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
-		if k := fileType(t, fifo); k != fs.ModeNamedPipe {
+		if k := fsutiltest.Type(t, fifo); k != fs.ModeNamedPipe {
 			t.Fatalf("the pipe is now %v", k) // and the reader waits for ever
 		}
 		if b := <-got; !bytes.Equal(b, want) {
@@ -216,7 +170,7 @@ func TestOutputToSpecialFiles(t *testing.T) {
 		if code, _, errOut := sample(link); code != 0 {
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
-		if k := fileType(t, link); k != fs.ModeSymlink {
+		if k := fsutiltest.Type(t, link); k != fs.ModeSymlink {
 			t.Fatalf("the link is now %v", k)
 		}
 		if !bytes.Equal(read(t, target), want) {
@@ -342,7 +296,7 @@ func TestOutToStdout(t *testing.T) {
 // stdout: nothing is created in /dev, and stderr says where the labels are.
 func TestLabelsNotBesideDevices(t *testing.T) {
 	run := tinyRun(t, "cgan")
-	null := systemDevice(t, "/dev/null", func(p string) {
+	null := fsutiltest.SystemDevice(t, "/dev/null", func(p string) {
 		gantrain(t, "sample", "--run", run, "--n", "4", "--format", "npy", "--out", p)
 	})
 	for _, out := range []string{null, "-"} {

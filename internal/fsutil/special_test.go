@@ -13,72 +13,27 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gantrain/gantrain/internal/fsutil/fsutiltest"
 )
-
-// kind is the type bits of a file's mode, not following a last link.
-func kind(t *testing.T, p string) fs.FileMode {
-	t.Helper()
-	fi, err := os.Lstat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fi.Mode().Type()
-}
-
-const charDevice = fs.ModeDevice | fs.ModeCharDevice
-
-// systemDevice returns dev (/dev/null, /dev/full) for a test to write to,
-// once write has kept a private copy of it, made with mknod, a device: as
-// root, a regression that replaced devices would otherwise replace the
-// system's. Should it be replaced anyway, the cleanup puts it back.
-func systemDevice(t *testing.T, dev string, write func(path string)) string {
-	t.Helper()
-	var st syscall.Stat_t
-	if err := syscall.Lstat(dev, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFCHR {
-		t.Fatalf("%s is not a character device: %v", dev, err)
-	}
-	private := filepath.Join(t.TempDir(), filepath.Base(dev))
-	switch err := syscall.Mknod(private, syscall.S_IFCHR|0o666, int(st.Rdev)); {
-	case errors.Is(err, syscall.EPERM):
-		// Not root: nor can the test replace the system's device.
-	case err != nil:
-		t.Fatal(err)
-	default:
-		write(private)
-		if k := kind(t, private); k != charDevice {
-			t.Fatalf("a write replaced a device (mknod %s) by a %v; not writing to %s", private, k, dev)
-		}
-	}
-	t.Cleanup(func() {
-		if fi, err := os.Lstat(dev); err == nil && fi.Mode().Type() == charDevice {
-			return
-		}
-		tmp := dev + ".restore"
-		if err := syscall.Mknod(tmp, syscall.S_IFCHR|0o666, int(st.Rdev)); err == nil {
-			os.Rename(tmp, dev)
-		}
-		t.Errorf("%s was replaced; restored it", dev)
-	})
-	return dev
-}
 
 func TestWriteFileDevices(t *testing.T) {
 	// /dev/null takes the bytes and stays a device.
 	write := func(p string) { WriteBytes(p, bytes.Repeat([]byte{1}, 1<<20), 0o644) }
-	null := systemDevice(t, "/dev/null", write)
+	null := fsutiltest.SystemDevice(t, "/dev/null", write)
 	if err := WriteBytes(null, bytes.Repeat([]byte{1}, 1<<20), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if k := kind(t, null); k != charDevice {
+	if k := fsutiltest.Type(t, null); k != fsutiltest.CharDevice {
 		t.Fatalf("/dev/null is now %v", k)
 	}
 	// /dev/full fails with ENOSPC, named in one line, and stays a device.
-	full := systemDevice(t, "/dev/full", write)
+	full := fsutiltest.SystemDevice(t, "/dev/full", write)
 	err := WriteBytes(full, []byte("x"), 0o644)
 	if !errors.Is(err, syscall.ENOSPC) || err.Error() != "write /dev/full: no space left on device" {
 		t.Fatalf("/dev/full: %v", err)
 	}
-	if k := kind(t, full); k != charDevice {
+	if k := fsutiltest.Type(t, full); k != fsutiltest.CharDevice {
 		t.Fatalf("/dev/full is now %v", k)
 	}
 	if err := Check(full); err != nil {
@@ -100,7 +55,7 @@ func TestWriteFileMknodDevice(t *testing.T) {
 	if !errors.Is(err, syscall.ENOSPC) || !strings.HasPrefix(err.Error(), "write "+full+": ") {
 		t.Fatalf("mknod full: %v", err)
 	}
-	if k := kind(t, full); k != charDevice {
+	if k := fsutiltest.Type(t, full); k != fsutiltest.CharDevice {
 		t.Fatalf("the device is now %v", k)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
@@ -123,7 +78,7 @@ func TestWriteFileNamedPipe(t *testing.T) {
 	if err := WriteBytes(fifo, want, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if k := kind(t, fifo); k != fs.ModeNamedPipe {
+	if k := fsutiltest.Type(t, fifo); k != fs.ModeNamedPipe {
 		t.Fatalf("the pipe is now %v", k) // and the reader waits for ever
 	}
 	if b := <-got; !bytes.Equal(b, want) {
@@ -141,7 +96,7 @@ func TestWriteFileNamedPipe(t *testing.T) {
 	if !errors.Is(err, syscall.EPIPE) || err.Error() != "write "+fifo+": broken pipe" {
 		t.Fatalf("closed reader: %v", err)
 	}
-	if k := kind(t, fifo); k != fs.ModeNamedPipe {
+	if k := fsutiltest.Type(t, fifo); k != fs.ModeNamedPipe {
 		t.Fatalf("the pipe is now %v", k)
 	}
 }
@@ -167,7 +122,7 @@ func TestWriteFileSocket(t *testing.T) {
 	if err := WriteBytes(sock, []byte("hello"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if k := kind(t, sock); k != fs.ModeSocket {
+	if k := fsutiltest.Type(t, sock); k != fs.ModeSocket {
 		t.Fatalf("the socket is now %v", k)
 	}
 	if b := <-got; string(b) != "hello" {
@@ -195,7 +150,7 @@ func TestWriteFileSymlinks(t *testing.T) {
 		if err := WriteBytes(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if k := kind(t, p); k != fs.ModeSymlink {
+		if k := fsutiltest.Type(t, p); k != fs.ModeSymlink {
 			t.Fatalf("%s is now %v", p, k)
 		}
 		if b, _ := os.ReadFile(target); string(b) != content {
@@ -210,8 +165,8 @@ func TestWriteFileSymlinks(t *testing.T) {
 	if err := WriteBytes(dangling, []byte("new"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "new.txt")); string(b) != "new" || kind(t, dangling) != fs.ModeSymlink {
-		t.Fatalf("dangling link: target %q, link %v", b, kind(t, dangling))
+	if b, _ := os.ReadFile(filepath.Join(dir, "new.txt")); string(b) != "new" || fsutiltest.Type(t, dangling) != fs.ModeSymlink {
+		t.Fatalf("dangling link: target %q, link %v", b, fsutiltest.Type(t, dangling))
 	}
 	// A link to a named pipe: written in place; both stay what they are.
 	fifo, piplink := filepath.Join(dir, "fifo"), filepath.Join(dir, "fifolink")
@@ -229,8 +184,8 @@ func TestWriteFileSymlinks(t *testing.T) {
 	if err := WriteBytes(piplink, []byte("piped"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if kind(t, piplink) != fs.ModeSymlink || kind(t, fifo) != fs.ModeNamedPipe {
-		t.Fatalf("link %v, pipe %v", kind(t, piplink), kind(t, fifo))
+	if fsutiltest.Type(t, piplink) != fs.ModeSymlink || fsutiltest.Type(t, fifo) != fs.ModeNamedPipe {
+		t.Fatalf("link %v, pipe %v", fsutiltest.Type(t, piplink), fsutiltest.Type(t, fifo))
 	}
 	if b := <-got; string(b) != "piped" {
 		t.Fatalf("the pipe's reader got %q", b)
@@ -267,7 +222,7 @@ func TestWriteFileDirectory(t *testing.T) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 2 || kind(t, sub) != fs.ModeDir {
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 || fsutiltest.Type(t, sub) != fs.ModeDir {
 		t.Fatalf("files: %v", entries)
 	}
 }
