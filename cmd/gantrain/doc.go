@@ -21,6 +21,10 @@ metrics.jsonl (one JSON object per logged step), samples/step-NNNNNN.png
 (8×8 grids of fixed noise) and checkpoints/step-NNNNNN/ (model.safetensors with
 PyTorch names and layouts, optim.safetensors, state.json).
 
+Outputs (--out) are written atomically when they are files (a temporary
+file, fsync, rename), in place when they are devices or named pipes
+(/dev/null, a FIFO), and to stdout for --out -; messages go to stderr.
+
 Exit status: 0 on success, 1 on failure, 2 for a usage or configuration
 error, 130 or 143 when training was interrupted by SIGINT or SIGTERM (after
 writing a checkpoint).
