@@ -16,7 +16,6 @@ type dataOptions struct {
 	Sets       []string
 	OutFile    string
 	PerRow     int
-	Env        []string
 }
 
 // dataSummary is the JSON line `gantrain data` prints.
@@ -50,7 +49,6 @@ labelled data, picked evenly through each class.`,
   gantrain data --config configs/dcgan.yaml --set data.name=folder --set data.path=~/photos --set data.size=28 --set data.channels=1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Env = os.Environ()
 			return runData(o)
 		},
 	}
@@ -66,7 +64,7 @@ func runData(o *dataOptions) error {
 	if o.PerRow < 1 || o.PerRow > 100 {
 		return usagef("--per-row must be between 1 and 100, got %d", o.PerRow)
 	}
-	cfg, err := loadConfig(configSources{File: o.ConfigPath, Env: o.Env, Sets: o.Sets})
+	cfg, err := loadConfig(configSources{File: o.ConfigPath, Sets: o.Sets})
 	if err != nil {
 		return err
 	}

@@ -176,7 +176,7 @@ func TestTrainIsReproducible(t *testing.T) {
 func TestEnvAndSetPrecedence(t *testing.T) {
 	t.Setenv("GANTRAIN_TRAIN_STEPS", "7")
 	t.Setenv("GANTRAIN_OPTIM_D_BETAS", "[0.1, 0.2]")
-	cfg, err := loadConfig(configSources{File: "../../configs/dcgan.yaml", Env: os.Environ(), Sets: []string{"train.steps=9", "output.dir=123"}})
+	cfg, err := loadConfig(configSources{File: "../../configs/dcgan.yaml", Sets: []string{"train.steps=9", "output.dir=123"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,6 @@ type trainOptions struct {
 	Sets       []string
 	Resume     string
 	Force      bool
-	Env        []string
 }
 
 func newTrainCmd(s *streams) *cobra.Command {
@@ -52,7 +51,6 @@ and exits with status 130 or 143; a second Ctrl-C exits at once.`,
   gantrain train --resume runs/smoke --set train.steps=60`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Env = os.Environ()
 			return runTrain(cmd.Context(), o)
 		},
 	}
@@ -65,7 +63,7 @@ and exits with status 130 or 143; a second Ctrl-C exits at once.`,
 }
 
 func runTrain(ctx context.Context, o *trainOptions) error {
-	src := configSources{File: o.ConfigPath, Env: o.Env, Sets: o.Sets}
+	src := configSources{File: o.ConfigPath, Sets: o.Sets}
 	var ckpt *checkpoint.Checkpoint
 	runDir := ""
 	if o.Resume != "" {
