@@ -57,6 +57,9 @@ func runBench(o *benchOptions) error {
 		if ds, err = loadData(&cfg, o.streams); err != nil {
 			return err
 		}
+		if err := checkTrainable(cfg, ds); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(o.ErrOut, "gantrain: benchmarking %s: %d warm-up and %d timed iterations\n", cfg.Model, o.Warmup, o.Iters)
 	res, err := train.Bench(cfg, ds, o.Iters, o.Warmup)

@@ -30,6 +30,9 @@ reproduce and check them.`,
 			if epochs < 1 {
 				return usagef("--epochs must be ≥ 1")
 			}
+			if err := checkOutFile("--out", out); err != nil {
+				return err
+			}
 			tr, te, err := mnistSplits()
 			if err != nil {
 				return err
