@@ -67,3 +67,50 @@ func TestForceRestoresTheOldRunWhenTheNewOneFails(t *testing.T) {
 	}
 	checkLoadable(t, dir)
 }
+
+// What a second Ctrl-C runs before exiting puts a replaced run back when
+// the new run has no checkpoint yet, and deletes it when it has one.
+func TestHardExitSettlesTheReplacedRun(t *testing.T) {
+	for _, newHasCheckpoint := range []bool{false, true} {
+		parent := t.TempDir()
+		dir := filepath.Join(parent, "run")
+		for _, f := range []string{"config.yaml", "metrics.jsonl", "checkpoints/step-000004/state.json", "samples/step-000004.png"} {
+			os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+			os.WriteFile(filepath.Join(dir, f), []byte("old "+f), 0o644)
+		}
+		os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not part of the run"), 0o644)
+		before := snapshot(t, parent)
+		old, err := setAside(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "checkpoints")); err == nil {
+			t.Fatal("the old run's checkpoints were not set aside")
+		}
+		os.WriteFile(filepath.Join(dir, "config.yaml"), []byte("new"), 0o644)
+		if newHasCheckpoint {
+			os.MkdirAll(filepath.Join(dir, "checkpoints", "step-000001"), 0o755)
+		}
+		remove := onHardExit(func() { old.settle() })
+		func() {
+			defer hardExit.Unlock() // runHardExit keeps the lock: the process exits
+			runHardExit()
+		}()
+		remove()
+		if a := asideDirs(t, parent); len(a) > 0 {
+			t.Errorf("new run with a checkpoint %v: %v left beside the run", newHasCheckpoint, a)
+		}
+		d := diffSnapshots(before, snapshot(t, parent))
+		if !newHasCheckpoint && len(d) > 0 {
+			t.Errorf("the old run was not put back as it was: %v", d)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, "notes.txt")); string(b) != "not part of the run" {
+			t.Errorf("a file that is not part of the run was touched: %q", b)
+		}
+		if newHasCheckpoint {
+			if _, err := os.Stat(filepath.Join(dir, "checkpoints", "step-000004")); err == nil {
+				t.Error("the old run's checkpoint is still there beside the new one's")
+			}
+		}
+	}
+}

@@ -125,12 +125,7 @@ func signalContext(stderr io.Writer) (context.Context, func()) {
 		select {
 		case sig := <-ch:
 			fmt.Fprintln(stderr, "\ngantrain: second signal, exiting without a checkpoint")
-			hardExit.Lock()
-			for _, f := range hardExit.funcs {
-				if f != nil {
-					f()
-				}
-			}
+			runHardExit()
 			if sig == syscall.SIGTERM {
 				os.Exit(143)
 			}
@@ -156,6 +151,17 @@ func sigName(sig os.Signal) string {
 var hardExit struct {
 	sync.Mutex
 	funcs []func()
+}
+
+// runHardExit runs the registered functions and keeps others from being
+// registered or removed while the process exits.
+func runHardExit() {
+	hardExit.Lock()
+	for _, f := range hardExit.funcs {
+		if f != nil {
+			f()
+		}
+	}
 }
 
 // onHardExit registers f to run if a second signal exits at once; the
