@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -9,22 +10,48 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/npy"
 	"github.com/gantrain/gantrain/internal/safetensors"
+	"github.com/spf13/cobra"
 )
 
-// snapshot maps every file under dir to a hash of its content.
-func snapshot(t *testing.T, dir string) map[string]string {
+// snapshot maps every file under the directories to a hash of its content.
+func snapshot(t *testing.T, dirs ...string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
+	for _, dir := range dirs {
+		walkHash(dir, out)
+	}
+	return out
+}
+
+// walkHash records every file under dir: small files by a hash of their
+// content, large ones (checkpoints, data sets) by size, modification time
+// and inode, which any write or replacement changes, to keep the
+// snapshots of 60 cases quick.
+func walkHash(dir string, out map[string]string) {
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
 			out[p] = "dir"
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Size() > 64<<10 {
+			var ino uint64
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				ino = st.Ino
+			}
+			out[p] = fmt.Sprintf("%d bytes, modified %d, inode %d, %v", fi.Size(), fi.ModTime().UnixNano(), ino, fi.Mode())
 			return nil
 		}
 		b, err := os.ReadFile(p)
@@ -34,7 +61,6 @@ func snapshot(t *testing.T, dir string) map[string]string {
 		out[p] = fmt.Sprintf("%x", sha256.Sum256(b))
 		return nil
 	})
-	return out
 }
 
 func diffSnapshots(a, b map[string]string) []string {
@@ -115,6 +141,9 @@ func TestBadInputsChangeNothing(t *testing.T) {
 	truncated := dataDir("trunc", append(idxHeader(0x803, 2, 28, 28), make([]byte, 700)...), goodLabels)
 	mismatch := dataDir("mismatch", append(idxHeader(0x803, 3, 28, 28), make([]byte, 3*784)...), goodLabels)
 	absurd := dataDir("absurd", append(idxHeader(0x803, 1000000, 4096, 4096), make([]byte, 10)...), goodLabels)
+	big := dataDir("idx32", append(idxHeader(0x803, 64, 32, 32), make([]byte, 64*32*32)...), append(idxHeader(0x801, 64), make([]byte, 64)...))
+	tinyCopy := filepath.Join(tmp, "tinycopy")
+	copyRun(t, tinyData, tinyCopy)
 	write("gzdata/train-images-idx3-ubyte.gz", tinyImgs[:len(tinyImgs)/2])
 	write("gzdata/train-labels-idx1-ubyte.gz", tiny)
 	cutGzip := filepath.Join(tmp, "gzdata")
@@ -236,6 +265,11 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"IDX count mismatch", []string{"train", "--set", "data.name=idx", "--set", "data.path=" + mismatch, "--set", "output.dir=" + filepath.Join(tmp, "o4")}, nil, 1, []string{"3", "2", "train-labels-idx1-ubyte"}},
 		{"IDX absurd dimensions", []string{"train", "--set", "data.name=idx", "--set", "data.path=" + absurd, "--set", "output.dir=" + filepath.Join(tmp, "o5")}, nil, 1, []string{filepath.Join(absurd, "train-images-idx3-ubyte")}},
 		{"IDX gzip cut short", []string{"train", "--set", "data.name=idx", "--set", "data.path=" + cutGzip, "--set", "output.dir=" + filepath.Join(tmp, "o6")}, nil, 1, []string{filepath.Join(cutGzip, "train-images-idx3-ubyte.gz")}},
+		{"--force, data the model cannot take", []string{"train", "--force", "--set", "data.name=idx", "--set", "data.path=" + big, "--set", "output.dir=" + good}, nil, 2, []string{big, "1×32×32", "dcgan trains on 1×28×28"}},
+		{"data the model cannot take, new output.dir", []string{"train", "--set", "data.name=idx", "--set", "data.path=" + big, "--set", "output.dir=" + filepath.Join(tmp, "o7")}, nil, 2, []string{big, "1×32×32"}},
+		{"cgan, labels beyond its classes", []string{"train", "--set", "model=cgan", "--set", "data.name=idx", "--set", "data.path=" + dataDir("labels99", append(idxHeader(0x803, 64, 28, 28), make([]byte, 64*784)...), append(idxHeader(0x801, 64), bytes.Repeat([]byte{99}, 64)...)), "--set", "output.dir=" + filepath.Join(tmp, "o8")}, nil, 2, []string{"has 100 classes", "cgan has 10"}},
+		{"output.dir inside the data", []string{"train", "--set", "data.name=idx", "--set", "data.path=" + tinyCopy, "--set", "train.batch_size=16", "--set", "output.dir=" + filepath.Join(tinyCopy, "run")}, nil, 2, []string{"inside the data directory", tinyCopy}},
+		{"output.dir is a file", []string{"train", "--set", "data.name=idx", "--set", "data.path=" + tinyData, "--set", "train.batch_size=16", "--set", "output.dir=" + unknownKey}, nil, 2, []string{"output.dir " + unknownKey, "not a directory"}},
 		{"output.dir holds a run", []string{"train", "--set", "model=cgan", "--set", "data.name=idx", "--set", "data.path=" + tinyData, "--set", "output.dir=" + good}, nil, 2, []string{good, "already holds a run", "--resume", "--force"}},
 		{"truncated weights", []string{"sample", "--run", truncW, "--out", out}, nil, 1, []string{weights(truncW)}},
 		{"header lies about its size", []string{"sample", "--run", liar, "--out", out}, nil, 1, []string{weights(liar), "header"}},
@@ -256,9 +290,26 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"--z of the wrong dtype", []string{"sample", "--run", good, "--z", zInt, "--out", out}, nil, 2, []string{zInt, "float32"}},
 		{"eval --samples of the wrong shape", []string{"eval", "--samples", samples3D}, nil, 2, []string{samples3D, "(N, 1, 28, 28)"}},
 		{"interpolate, bad expression", []string{"interpolate", "--run", good, "--expr", "s1 + * s2", "--out", out}, nil, 2, []string{"--expr", "col 6"}},
+		{"sample, more than 10000 PNG files", []string{"sample", "--run", good, "--format", "pngs", "--n", "10001", "--out", filepath.Join(tmp, "many")}, nil, 2, []string{"10001 files", "--many"}},
+		{"sample, --out in a missing directory", []string{"sample", "--run", good, "--out", filepath.Join(tmp, "nodir", "g.png")}, nil, 2, []string{"--out", filepath.Join(tmp, "nodir"), "does not exist"}},
+		{"sample, --save-z in a missing directory", []string{"sample", "--run", good, "--out", out, "--save-z", filepath.Join(tmp, "nodir", "z.npy")}, nil, 2, []string{"--save-z", "does not exist"}},
+		{"sample, --out is a directory", []string{"sample", "--run", good, "--format", "png", "--out", filepath.Join(tmp, "magic")}, nil, 2, []string{"--out", "is a directory"}},
+		{"interpolate, --out in a missing directory", []string{"interpolate", "--run", good, "--from", "1", "--to", "2", "--out", filepath.Join(tmp, "nodir", "s.png")}, nil, 2, []string{"--out", "does not exist"}},
+		{"eval, not a run", []string{"eval", "--run", filepath.Join(tmp, "magic")}, nil, 1, []string{filepath.Join(tmp, "magic")}},
+		{"plot, not a run", []string{"plot", "--run", filepath.Join(tmp, "magic")}, nil, 2, []string{"not a run directory"}},
+		{"bench, data the model cannot take", []string{"bench", "--real", "--set", "data.name=idx", "--set", "data.path=" + big}, nil, 2, []string{big, "1×32×32"}},
+		{"data, --out in a missing directory", []string{"data", "--set", "data.name=idx", "--set", "data.path=" + tinyData, "--out", filepath.Join(tmp, "nodir", "d.png")}, nil, 2, []string{"--out", "does not exist"}},
+		{"classifier train, --out in a missing directory", []string{"classifier", "train", "--out", filepath.Join(tmp, "nodir", "c.safetensors")}, nil, 2, []string{"--out", "does not exist"}},
+		{"classifier test, missing weights", []string{"classifier", "test", "--weights", filepath.Join(tmp, "nope.safetensors")}, nil, 1, []string{"nope.safetensors"}},
 		{"sample, bad --n", []string{"sample", "--run", good, "--n", "0", "--out", out}, nil, 2, []string{"--n"}},
 		{"unknown flag", []string{"train", "--bogus"}, nil, 2, []string{"bogus"}},
 		{"unknown command", []string{"trian"}, nil, 2, []string{"trian"}},
+	}
+	// Every file a case could touch: its inputs, the runs, the data sets,
+	// the configs and the current directory (where default outputs go).
+	touched := []string{tmp, tinyData, "../../configs", "."}
+	if dir, err := mnist.DefaultDir(); err == nil {
+		touched = append(touched, dir)
 	}
 	var table strings.Builder // GOTEST_BADINPUT_TABLE=file writes docs/reliability.md's table
 	for _, c := range cases {
@@ -266,7 +317,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 			for k, v := range c.env {
 				t.Setenv(k, v)
 			}
-			before := snapshot(t, tmp)
+			before := snapshot(t, touched...)
 			code, stdout, errOut := gantrain(t, c.args...)
 			shown := strings.ReplaceAll(strings.TrimSpace(errOut), tmp+"/", "")
 			fmt.Fprintf(&table, "| %s | %d | `%s` |\n", c.name, code, strings.ReplaceAll(shown, "|", "\\|"))
@@ -284,15 +335,78 @@ func TestBadInputsChangeNothing(t *testing.T) {
 					t.Errorf("stderr %q lacks %q", errOut, w)
 				}
 			}
-			if d := diffSnapshots(before, snapshot(t, tmp)); len(d) > 0 {
+			if d := diffSnapshots(before, snapshot(t, touched...)); len(d) > 0 {
 				t.Errorf("files changed: %v", d)
 			}
 		})
 	}
-	if len(cases) < 25 {
-		t.Errorf("only %d bad inputs", len(cases))
+	// Every command has bad inputs here, and docs/reliability.md shows
+	// every case.
+	var names []string
+	for _, c := range cases {
+		names = append(names, strings.Join(c.args[:min(2, len(c.args))], " "))
+	}
+	for _, cmd := range leafCommands(newRootCmd(&streams{})) {
+		if cmd == "version" || cmd == "help" || cmd == "completion" {
+			continue
+		}
+		found := false
+		for _, n := range names {
+			found = found || n == cmd || strings.HasPrefix(n, cmd+" ")
+		}
+		if !found {
+			t.Errorf("no bad input for %q", cmd)
+		}
+	}
+	documented := docTable(t, "../../docs/reliability.md")
+	for i, c := range cases {
+		if i >= len(documented) || documented[i] != fmt.Sprintf("%s|%d", c.name, c.code) {
+			t.Errorf("docs/reliability.md does not show case %d, %q (exit %d); regenerate its table with GOTEST_BADINPUT_TABLE=file", i+1, c.name, c.code)
+			break
+		}
+	}
+	if len(documented) != len(cases) {
+		t.Errorf("docs/reliability.md shows %d cases, the test has %d", len(documented), len(cases))
 	}
 	if p := os.Getenv("GOTEST_BADINPUT_TABLE"); p != "" {
 		os.WriteFile(p, []byte(table.String()), 0o644)
 	}
+}
+
+// leafCommands lists the runnable commands ("train", "classifier test").
+func leafCommands(c *cobra.Command) []string {
+	var out []string
+	for _, sub := range c.Commands() {
+		if sub.HasSubCommands() {
+			for _, l := range leafCommands(sub) {
+				out = append(out, sub.Name()+" "+l)
+			}
+			continue
+		}
+		out = append(out, sub.Name())
+	}
+	return out
+}
+
+// docTable reads the bad-input table of docs/reliability.md as "case|exit"
+// rows.
+func docTable(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "| case | exit | message")
+	if !ok {
+		t.Fatalf("%s has no bad-input table", path)
+	}
+	var rows []string
+	for _, line := range strings.Split(table, "\n")[2:] {
+		if !strings.HasPrefix(line, "| ") {
+			break
+		}
+		f := strings.SplitN(line, " | ", 3)
+		rows = append(rows, strings.TrimPrefix(f[0], "| ")+"|"+f[1])
+	}
+	return rows
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/train"
@@ -49,13 +48,16 @@ func runBench(o *benchOptions) error {
 	if o.Iters < 1 || o.Warmup < 0 {
 		return usagef("--iters must be ≥ 1 and --warmup ≥ 0")
 	}
-	cfg, err := loadConfig(configSources{File: o.ConfigPath, Env: os.Environ(), Sets: o.Sets})
+	cfg, err := loadConfig(configSources{File: o.ConfigPath, Sets: o.Sets})
 	if err != nil {
 		return err
 	}
 	var ds *data.Dataset
 	if o.Real {
 		if ds, err = loadData(&cfg, o.streams); err != nil {
+			return err
+		}
+		if err := checkTrainable(cfg, ds); err != nil {
 			return err
 		}
 	}

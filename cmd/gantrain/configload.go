@@ -4,37 +4,43 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/oneline"
+	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
 )
 
 // envPrefix starts the environment variables that set configuration keys:
-// GANTRAIN_TRAIN_STEPS sets train.steps.
-const envPrefix = "GANTRAIN_"
+// GANTRAIN_TRAIN_STEPS sets train.steps (viper's AutomaticEnv with this
+// prefix and "." as "_").
+const envPrefix = "GANTRAIN"
 
-// configSources are the layers of a configuration, lowest first.
+// configSources are the layers of a configuration besides the defaults
+// and the environment, lowest first.
 type configSources struct {
 	File string   // YAML file, may be empty
-	Env  []string // os.Environ()
 	Sets []string // --set key=value
 }
 
-// loadConfig merges defaults, file, environment and --set with viper and
-// decodes the result strictly into a validated config. Every error is one
-// line naming where the bad key came from.
+// loadConfig merges defaults, file, environment (GANTRAIN_*) and --set with
+// viper and decodes the result with UnmarshalExact (unknown keys are
+// errors) through a strict decode hook into a validated config. Every
+// error is one line naming where the bad key came from.
 func loadConfig(src configSources) (config.Config, error) {
 	keys := config.Keys()
 	v := viper.New()
 	for k, d := range keys {
 		v.SetDefault(k, d)
 	}
-	origin := map[string]string{}
+	v.SetEnvPrefix(envPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	v.AllowEmptyEnv(true) // GANTRAIN_TRAIN_STEPS= is a bad value, not no value
 
 	if src.File != "" {
 		fi, err := os.Stat(src.File)
@@ -44,54 +50,38 @@ func loadConfig(src configSources) (config.Config, error) {
 		if fi.IsDir() {
 			return config.Config{}, usagef("config %s: is a directory, not a YAML file", src.File)
 		}
-		fv := viper.New()
-		fv.SetConfigFile(src.File)
-		fv.SetConfigType("yaml")
-		if err := fv.ReadInConfig(); err != nil {
-			return config.Config{}, usagef("config %s: %s", src.File, oneLine(err))
+		v.SetConfigFile(src.File)
+		v.SetConfigType("yaml")
+		if err := v.ReadInConfig(); err != nil {
+			return config.Config{}, usagef("config %s: %s", src.File, oneline.Error(err))
 		}
-		for _, k := range fv.AllKeys() {
-			if _, ok := keys[k]; !ok {
-				if isSection(k, keys) {
-					return config.Config{}, usagef("config %s: %s is a section of keys (%s), not a value", src.File, k, strings.Join(sectionKeys(k, keys), ", "))
-				}
-				return config.Config{}, usagef("config %s: unknown key %q%s", src.File, k, suggest(k, keys))
+		// A value for a section ("train: 5") would shadow all its keys.
+		for _, k := range v.AllKeys() {
+			if _, known := keys[k]; !known && isSection(k, keys) {
+				return config.Config{}, usagef("config %s: %s is a section of keys (%s), not a value", src.File, k, strings.Join(sectionKeys(k, keys), ", "))
 			}
-			v.Set(k, fv.Get(k))
-			origin[k] = "config " + src.File
 		}
 	}
 
-	envKeys := map[string]string{}
+	envVars := map[string]string{} // variable name → key
 	for k := range keys {
-		envKeys[envPrefix+strings.ToUpper(strings.ReplaceAll(k, ".", "_"))] = k
+		envVars[envName(k)] = k
 	}
-	var envNames []string
-	envVals := map[string]string{}
-	for _, kv := range src.Env {
-		name, val, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(name, envPrefix) {
-			continue
+	var unknownEnv []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if _, ok := envVars[name]; !ok && strings.HasPrefix(name, envPrefix+"_") {
+			unknownEnv = append(unknownEnv, name)
 		}
-		envNames = append(envNames, name)
-		envVals[name] = val
 	}
-	sort.Strings(envNames)
-	for _, name := range envNames {
-		k, ok := envKeys[name]
-		if !ok {
-			return config.Config{}, usagef("environment: %s is not a configuration variable (they are %s<KEY> with dots as underscores, e.g. %sTRAIN_STEPS)", name, envPrefix, envPrefix)
-		}
-		val, err := parseValue(envVals[name])
-		if err != nil {
-			return config.Config{}, usagef("environment: %s: %v", name, err)
-		}
-		v.Set(k, val)
-		origin[k] = "environment " + name
+	if len(unknownEnv) > 0 {
+		sort.Strings(unknownEnv)
+		return config.Config{}, usagef("environment: %s is not a configuration variable (they are %s_<KEY> with dots as underscores, e.g. %s_TRAIN_STEPS)", oneline.Quote(unknownEnv[0]), envPrefix, envPrefix)
 	}
 
+	sets := map[string]string{} // key → the --set that gave it, for messages
 	for _, s := range src.Sets {
-		shown := printable(s) // for messages: one line whatever s holds
+		shown := oneline.Quote(s)
 		k, raw, ok := strings.Cut(s, "=")
 		k = strings.ToLower(strings.TrimSpace(k))
 		if !ok || k == "" {
@@ -100,84 +90,98 @@ func loadConfig(src configSources) (config.Config, error) {
 		if _, known := keys[k]; !known {
 			return config.Config{}, usagef("--set %s: unknown key %q%s", shown, k, suggest(k, keys))
 		}
-		val, err := parseValue(raw)
-		if err != nil {
-			return config.Config{}, usagef("--set %s: %v", shown, err)
+		v.Set(k, raw) // a string, like an environment value: the decode hook reads it
+		sets[k] = "--set " + shown
+	}
+	where := func(k string) string {
+		if s, ok := sets[k]; ok {
+			return s
 		}
-		v.Set(k, val)
-		origin[k] = "--set " + shown
+		if _, ok := os.LookupEnv(envName(k)); ok {
+			return "environment " + envName(k)
+		}
+		if v.InConfig(k) {
+			return "config " + src.File
+		}
+		return "config (default)"
 	}
 
-	cfg := config.Config{}
-	for _, k := range config.SortedKeys() {
-		val := v.Get(k)
-		if err := cfg.Set(k, val); err != nil {
-			// A string key given something YAML read as a number (--set data.path=123).
-			if raw, ok := rawString(src, k); ok && cfg.Set(k, raw) == nil {
-				continue
+	var cfg config.Config
+	err := v.UnmarshalExact(&cfg, func(dc *mapstructure.DecoderConfig) {
+		dc.WeaklyTypedInput = false
+		dc.DecodeHook = mapstructure.DecodeHookFuncValue(decodeValue)
+	})
+	if err != nil {
+		for _, k := range v.AllKeys() {
+			if _, known := keys[k]; !known {
+				return config.Config{}, usagef("%s: unknown key %q%s", where(k), k, suggest(k, keys))
 			}
-			return config.Config{}, usageError{fmt.Errorf("%s: %w", where(origin, k), err)}
 		}
+		if de := firstDecodeError(err); de != nil {
+			k, _, _ := strings.Cut(de.Name(), "[") // optim.g.betas[1] → optim.g.betas
+			return config.Config{}, usagef("%s: %s: %s", where(k), k, oneline.Error(de.Unwrap()))
+		}
+		return config.Config{}, usageError{err}
 	}
 	if err := cfg.Validate(); err != nil {
 		var errs config.Errors
 		if errors.As(err, &errs) && len(errs) > 0 {
 			f := errs[0]
-			return config.Config{}, usagef("%s: %s: %s", where(origin, f.Key), f.Key, f.Msg)
+			return config.Config{}, usagef("%s: %s: %s", where(f.Key), f.Key, f.Msg)
 		}
 		return config.Config{}, usageError{err}
 	}
 	return cfg, nil
 }
 
-func where(origin map[string]string, key string) string {
-	if o, ok := origin[key]; ok {
-		return o
-	}
-	return "config (default)"
+// envName is the environment variable of a key: train.steps →
+// GANTRAIN_TRAIN_STEPS.
+func envName(key string) string {
+	return envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
 }
 
-// parseValue reads a --set or environment value as YAML: 200 is an int,
-// 2e-4 a float, [0.5, 0.999] a list, anything else a string.
-func parseValue(raw string) (any, error) {
-	var v any
-	if err := yaml.Unmarshal([]byte(raw), &v); err != nil {
-		return nil, fmt.Errorf("cannot read value %q: %s", raw, oneLine(err))
+// decodeValue is the decode hook: it converts each value to its field's
+// type with config.Convert, reading strings given to non-string fields
+// (environment variables, --set) as YAML first: 200 is an int, 2e-4 a
+// float, [0.5, 0.999] a list. Sections pass through.
+func decodeValue(from, to reflect.Value) (any, error) {
+	data := from.Interface()
+	switch to.Kind() {
+	case reflect.Struct, reflect.Map, reflect.Interface:
+		return data, nil
+	case reflect.String:
+	default:
+		if s, ok := data.(string); ok {
+			var y any
+			if err := yaml.Unmarshal([]byte(s), &y); err != nil {
+				return nil, fmt.Errorf("cannot read value %q: %s", s, oneline.Error(err))
+			}
+			if y != nil {
+				data = y
+			}
+		}
 	}
-	if v == nil {
-		return raw, nil
-	}
-	return v, nil
+	return config.Convert(data, to.Type())
 }
 
-// rawString returns the unparsed text given to key by --set or the
-// environment.
-func rawString(src configSources, key string) (string, bool) {
-	val, found := "", false
-	for _, kv := range src.Env {
-		name, v, _ := strings.Cut(kv, "=")
-		if name == envPrefix+strings.ToUpper(strings.ReplaceAll(key, ".", "_")) {
-			val, found = v, true
+// firstDecodeError finds the first error about one key in what
+// UnmarshalExact returned.
+func firstDecodeError(err error) *mapstructure.DecodeError {
+	var de *mapstructure.DecodeError
+	if errors.As(err, &de) {
+		if inner := firstDecodeError(de.Unwrap()); inner != nil {
+			return inner
+		}
+		return de
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if de := firstDecodeError(e); de != nil {
+				return de
+			}
 		}
 	}
-	for _, s := range src.Sets {
-		k, v, _ := strings.Cut(s, "=")
-		if strings.ToLower(strings.TrimSpace(k)) == key {
-			val, found = v, true
-		}
-	}
-	return val, found
-}
-
-// printable quotes text with control or unprintable characters, so that
-// an error quoting it stays on one line.
-func printable(s string) string {
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return strconv.Quote(s)
-		}
-	}
-	return s
+	return nil
 }
 
 // isSection reports whether k names a group of keys ("train").
@@ -227,10 +231,6 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
-}
-
-func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 func unwrapPathErr(err error) error {

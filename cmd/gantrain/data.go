@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 
 	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/imgio"
@@ -16,7 +14,6 @@ type dataOptions struct {
 	Sets       []string
 	OutFile    string
 	PerRow     int
-	Env        []string
 }
 
 // dataSummary is the JSON line `gantrain data` prints.
@@ -50,7 +47,6 @@ labelled data, picked evenly through each class.`,
   gantrain data --config configs/dcgan.yaml --set data.name=folder --set data.path=~/photos --set data.size=28 --set data.channels=1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Env = os.Environ()
 			return runData(o)
 		},
 	}
@@ -66,12 +62,12 @@ func runData(o *dataOptions) error {
 	if o.PerRow < 1 || o.PerRow > 100 {
 		return usagef("--per-row must be between 1 and 100, got %d", o.PerRow)
 	}
-	cfg, err := loadConfig(configSources{File: o.ConfigPath, Env: o.Env, Sets: o.Sets})
+	cfg, err := loadConfig(configSources{File: o.ConfigPath, Sets: o.Sets})
 	if err != nil {
 		return err
 	}
 	if o.OutFile != "" {
-		if err := checkOutFile(o.OutFile, cfg.Data.Path); err != nil {
+		if err := checkDataOut(o.OutFile, cfg.Data.Path); err != nil {
 			return err
 		}
 	}
@@ -95,17 +91,14 @@ func runData(o *dataOptions) error {
 	return enc.Encode(sum)
 }
 
-// checkOutFile refuses an output file whose folder is missing, "-" (stdout
+// checkDataOut refuses an output file checkOutFile refuses, "-" (stdout
 // carries the JSON line), or a path inside the data folder (never written).
-func checkOutFile(out, dataPath string) error {
+func checkDataOut(out, dataPath string) error {
 	if out == "-" {
 		return usagef("--out -: stdout carries the JSON line; give a file name")
 	}
-	if st, err := os.Stat(filepath.Dir(out)); err != nil || !st.IsDir() {
-		return usagef("--out %s: the folder %s does not exist", out, filepath.Dir(out))
-	}
-	if st, err := os.Stat(out); err == nil && st.IsDir() {
-		return usagef("--out %s is a directory", out)
+	if err := checkOutFile("--out", out); err != nil {
+		return err
 	}
 	if dataPath != "" && data.Inside(out, dataPath) {
 		return usagef("--out %s is inside the data folder %s, which gantrain never writes", out, dataPath)

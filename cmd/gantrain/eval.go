@@ -7,10 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gantrain/gantrain/internal/checkpoint"
 	"github.com/gantrain/gantrain/internal/classifier"
 	"github.com/gantrain/gantrain/internal/evaluate"
 	"github.com/gantrain/gantrain/internal/gen"
 	"github.com/gantrain/gantrain/internal/mnist"
+	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/npy"
 	"github.com/gantrain/gantrain/internal/rng"
 	"github.com/spf13/cobra"
@@ -64,7 +66,27 @@ model can do) and for uniform noise (the worst), so each number has a scale.`,
 	return cmd
 }
 
+// evalPlan is a checked eval command: what to measure and the data to
+// measure it against.
+type evalPlan struct {
+	images      []float32 // --samples
+	asked       []int     // their labels, if any
+	ckpt        *checkpoint.Checkpoint
+	m           *models.GAN
+	test, train *mnist.Dataset // train: --reference only
+}
+
 func runEval(o *evalOptions) error {
+	p, err := prepareEval(o)
+	if err != nil {
+		return err
+	}
+	return p.run(o)
+}
+
+// prepareEval checks the flags and reads the samples or the checkpoint and
+// the MNIST digits, before any generation or evaluation.
+func prepareEval(o *evalOptions) (*evalPlan, error) {
 	sources := 0
 	for _, on := range []bool{o.Run != "" || o.Checkpoint != "", o.Samples != "", o.Reference} {
 		if on {
@@ -72,28 +94,41 @@ func runEval(o *evalOptions) error {
 		}
 	}
 	if sources != 1 {
-		return usagef("give one of --run/--checkpoint, --samples or --reference")
+		return nil, usagef("give one of --run/--checkpoint, --samples or --reference")
 	}
 	if o.N < 10 || o.N > 100000 {
-		return usagef("--n must be between 10 and 100000, got %d", o.N)
+		return nil, usagef("--n must be between 10 and 100000, got %d", o.N)
 	}
-	start := time.Now()
-	var (
-		images []float32
-		asked  []int
-		err    error
-	)
+	p := &evalPlan{}
+	var err error
 	switch {
 	case o.Samples != "":
-		if images, asked, err = readSamples(o.Samples); err != nil {
-			return err
+		if p.images, p.asked, err = readSamples(o.Samples); err != nil {
+			return nil, err
 		}
 	case o.Run != "" || o.Checkpoint != "":
-		c, m, err := openCheckpoint(o.Run, o.Checkpoint)
-		if err != nil {
-			return err
+		if p.ckpt, p.m, err = openCheckpoint(o.Run, o.Checkpoint); err != nil {
+			return nil, err
 		}
-		if d := c.State.Config.Data; d.Name != "mnist" {
+	}
+	if p.test, err = loadMNIST("test"); err != nil {
+		return nil, err
+	}
+	if o.Reference {
+		if p.train, err = loadMNIST("train"); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// run generates (for a checkpoint), evaluates and prints the report.
+func (p *evalPlan) run(o *evalOptions) error {
+	start := time.Now()
+	images, asked := p.images, p.asked
+	if p.m != nil {
+		m := p.m
+		if d := p.ckpt.State.Config.Data; d.Name != "mnist" {
 			fmt.Fprintf(o.ErrOut, "gantrain: warning: the evaluator knows MNIST digits; this model was trained on %s\n", d.Path)
 		}
 		z := gen.Noise(o.Seed, o.N, m.Latent)
@@ -110,22 +145,15 @@ func runEval(o *evalOptions) error {
 		if images, err = s.Generate(z, asked); err != nil {
 			return err
 		}
-		fmt.Fprintf(o.ErrOut, "gantrain: generated %d samples from %s in %s\n", o.N, c.Dir, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(o.ErrOut, "gantrain: generated %d samples from %s in %s\n", o.N, p.ckpt.Dir, time.Since(start).Round(time.Millisecond))
 	}
-	test, err := loadMNIST("test")
-	if err != nil {
-		return err
-	}
-	ev, err := evaluate.New(test, test.N)
+	ev, err := evaluate.New(p.test, p.test.N)
 	if err != nil {
 		return err
 	}
 	defer ev.Close()
 	if o.Reference {
-		train, err := loadMNIST("train")
-		if err != nil {
-			return err
-		}
+		train := p.train
 		real := classifier.Images(train, o.N)
 		labels := make([]int, len(real)/784)
 		for i := range labels {

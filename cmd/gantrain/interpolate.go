@@ -156,7 +156,26 @@ func evalPoint(flag, src string, m *models.GAN, resolve func(zspace.Term) ([]flo
 	return z, e, nil
 }
 
+// interpPlan is a checked interpolate command: the model, the frames'
+// latent vectors (and label mixes) and the output.
+type interpPlan struct {
+	m       *models.GAN
+	format  string
+	z, mix  []float32
+	n, nrow int
+}
+
 func runInterpolate(o *interpOptions) error {
+	p, err := prepareInterpolate(o)
+	if err != nil {
+		return err
+	}
+	return p.run(o)
+}
+
+// prepareInterpolate checks the flags, the output and the checkpoint, and
+// computes every frame's latent vector. It writes nothing.
+func prepareInterpolate(o *interpOptions) (*interpPlan, error) {
 	format := o.Format
 	if format == "" {
 		format = "png"
@@ -165,16 +184,16 @@ func runInterpolate(o *interpOptions) error {
 		}
 	}
 	if format != "png" && format != "gif" {
-		return usagef("--format %q: want png or gif", format)
+		return nil, usagef("--format %q: want png or gif", format)
 	}
 	if o.Scale == 0 {
 		o.Scale = map[string]int{"png": 1, "gif": 4}[format]
 	}
 	if o.Steps < 2 || o.Steps > 1000 || o.Scale < 1 || o.Scale > 16 || o.Nrow < 0 || o.Delay < 1 {
-		return usagef("--steps must be in 2..1000, --scale in 1..16, --delay ≥ 1")
+		return nil, usagef("--steps must be in 2..1000, --scale in 1..16, --delay ≥ 1")
 	}
 	if err := o.checkOut("--out", o.OutFile); err != nil {
-		return err
+		return nil, err
 	}
 	modes := 0
 	for _, on := range []bool{o.From != "" || o.To != "", o.Path != "", o.FromClass >= 0 || o.ToClass >= 0, o.Expr != ""} {
@@ -187,22 +206,22 @@ func runInterpolate(o *interpOptions) error {
 		modes = 1 // --from gives the fixed z of a label morph
 	}
 	if modes != 1 {
-		return usagef("give one of --from/--to, --path, --from-class/--to-class or --expr")
+		return nil, usagef("give one of --from/--to, --path, --from-class/--to-class or --expr")
 	}
 	_, m, err := openCheckpoint(o.Run, o.Checkpoint)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !m.Conditional && (o.Class >= 0 || morph) {
-		return usagef("--class, --from-class and --to-class need a conditional model; %s is not", m.Name)
+		return nil, usagef("--class, --from-class and --to-class need a conditional model; %s is not", m.Name)
 	}
 	for _, c := range []int{o.Class, o.FromClass, o.ToClass} {
 		if c >= m.Classes {
-			return usagef("class %d: the model has classes 0..%d", c, m.Classes-1)
+			return nil, usagef("class %d: the model has classes 0..%d", c, m.Classes-1)
 		}
 	}
 	if m.Conditional && !morph && o.Class < 0 {
-		return usagef("model %s is conditional: say which digit with --class (or morph labels with --from-class/--to-class)", m.Name)
+		return nil, usagef("model %s is conditional: say which digit with --class (or morph labels with --from-class/--to-class)", m.Name)
 	}
 	resolve := zspace.SeedResolver(m.Latent, loadRows)
 
@@ -212,7 +231,7 @@ func runInterpolate(o *interpOptions) error {
 	switch {
 	case morph:
 		if o.FromClass < 0 || o.ToClass < 0 {
-			return usagef("a label morph needs both --from-class and --to-class")
+			return nil, usagef("a label morph needs both --from-class and --to-class")
 		}
 		src := "s" + strconv.FormatUint(o.Seed, 10)
 		if o.From != "" {
@@ -220,7 +239,7 @@ func runInterpolate(o *interpOptions) error {
 		}
 		z0, _, err := evalPoint("--from", src, m, resolve)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for i := 0; i < o.Steps; i++ {
 			t := float32(i) / float32(o.Steps-1)
@@ -233,18 +252,18 @@ func runInterpolate(o *interpOptions) error {
 	case o.Expr != "":
 		e, err := parseExpr("--expr", o.Expr)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, term := range e.Terms() {
 			v, err := resolve(term)
 			if err != nil {
-				return usagef("--expr %q: %s: %v", o.Expr, term.Src, err)
+				return nil, usagef("--expr %q: %s: %v", o.Expr, term.Src, err)
 			}
 			z = append(z, v...)
 		}
 		r, err := zspace.Eval(e, resolve)
 		if err != nil {
-			return usagef("--expr %q: %v", o.Expr, err)
+			return nil, usagef("--expr %q: %v", o.Expr, err)
 		}
 		z = append(z, r...)
 		fmt.Fprintf(o.ErrOut, "gantrain: %d operand images, then %s\n", len(e.Terms()), e)
@@ -254,19 +273,19 @@ func runInterpolate(o *interpOptions) error {
 			points = strings.Split(o.Path, ",")
 		}
 		if len(points) < 2 || points[0] == "" || points[len(points)-1] == "" {
-			return usagef("interpolation needs two points: --from A --to B, or --path A,B,…")
+			return nil, usagef("interpolation needs two points: --from A --to B, or --path A,B,…")
 		}
 		var vecs [][]float32
 		for _, p := range points {
 			v, _, err := evalPoint("point", pointExpr(p), m, resolve)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			vecs = append(vecs, v)
 		}
 		frames, err := zspace.Path(vecs, o.Steps, o.Method)
 		if err != nil {
-			return usagef("--method: %v", err)
+			return nil, usagef("--method: %v", err)
 		}
 		for _, f := range frames {
 			z = append(z, f...)
@@ -276,6 +295,12 @@ func runInterpolate(o *interpOptions) error {
 	if nrow == 0 {
 		nrow = n
 	}
+	return &interpPlan{m: m, format: format, z: z, mix: mix, n: n, nrow: nrow}, nil
+}
+
+// run generates the frames and writes the strip, grid or animation.
+func (p *interpPlan) run(o *interpOptions) error {
+	m, z, mix, n, nrow, format := p.m, p.z, p.mix, p.n, p.nrow, p.format
 	var imgs []float32
 	if mix != nil {
 		s, err := gen.NewMixSampler(m, min(n, 256))

@@ -176,7 +176,7 @@ func TestTrainIsReproducible(t *testing.T) {
 func TestEnvAndSetPrecedence(t *testing.T) {
 	t.Setenv("GANTRAIN_TRAIN_STEPS", "7")
 	t.Setenv("GANTRAIN_OPTIM_D_BETAS", "[0.1, 0.2]")
-	cfg, err := loadConfig(configSources{File: "../../configs/dcgan.yaml", Env: os.Environ(), Sets: []string{"train.steps=9", "output.dir=123"}})
+	cfg, err := loadConfig(configSources{File: "../../configs/dcgan.yaml", Sets: []string{"train.steps=9", "output.dir=123"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,5 +198,41 @@ func TestVersion(t *testing.T) {
 	code, out, _ := gantrain(t, "version")
 	if code != 0 || !strings.Contains(out, "BLAS: ") || !strings.Contains(out, "gantrain ") {
 		t.Fatalf("version: %d %q", code, out)
+	}
+}
+
+// The loader is strict where viper's defaults are lenient: no weak typing
+// (2.5 is not an integer, 1 is not a string), an empty GANTRAIN_ variable
+// is a bad value, and a key of the file that is no field is an error.
+func TestConfigIsStrict(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(file, []byte("output:\n  dir: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	extra := filepath.Join(t.TempDir(), "x.yaml")
+	if err := os.WriteFile(extra, []byte("optim:\n  g:\n    momentum: 0.9\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		src  configSources
+		env  string
+		want string
+	}{
+		{configSources{Sets: []string{"train.batch_size=2.5"}}, "", "--set train.batch_size=2.5: train.batch_size: want an integer, got 2.5"},
+		{configSources{Sets: []string{"wgan.clip=true"}}, "", "want a number"},
+		{configSources{}, "GANTRAIN_TRAIN_STEPS=", "environment GANTRAIN_TRAIN_STEPS: train.steps: want an integer"},
+		{configSources{File: file}, "", "config " + file + ": output.dir: want a string, got 1"},
+		{configSources{File: extra}, "", "config " + extra + `: unknown key "optim.g.momentum"`},
+	} {
+		if k, v, ok := strings.Cut(c.env, "="); ok {
+			t.Setenv(k, v)
+		}
+		_, err := loadConfig(c.src)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v %s: %v, want %q", c.src, c.env, err, c.want)
+		}
+		if k, _, ok := strings.Cut(c.env, "="); ok {
+			os.Unsetenv(k)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"path/filepath"
 
 	"github.com/gantrain/gantrain/internal/fsutil"
 )
@@ -25,6 +26,9 @@ func (s *streams) checkOut(flag, path string) error {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return usagef("%s %s: directory %s does not exist", flag, path, filepath.Dir(path))
 		}
 		return usagef("%s %s: %v", flag, path, err)
 	}

@@ -186,7 +186,7 @@ func TestOutputToSpecialFiles(t *testing.T) {
 		want string
 	}{
 		{[]string{"sample", "--run", run, "--format", "png", "--out", dir}, "gantrain: --out " + dir + ": is a directory\n"},
-		{[]string{"sample", "--run", run, "--out", filepath.Join(tmp, "no", "x.png")}, "gantrain: --out " + filepath.Join(tmp, "no", "x.png") + ": no such file or directory\n"},
+		{[]string{"sample", "--run", run, "--out", filepath.Join(tmp, "no", "x.png")}, "gantrain: --out " + filepath.Join(tmp, "no", "x.png") + ": directory " + filepath.Join(tmp, "no") + " does not exist\n"},
 		{[]string{"sample", "--run", run, "--out", filepath.Join(tmp, "x.png"), "--save-z", dir}, "gantrain: --save-z " + dir + ": is a directory\n"},
 		{[]string{"interpolate", "--run", run, "--from", "1", "--to", "2", "--out", dir}, "gantrain: --out " + dir + ": is a directory\n"},
 		{[]string{"sample", "--run", run, "--format", "pngs", "--out", "-"}, "gantrain: --out -: --format pngs writes one file per image; give a directory, or --format png or npy\n"},

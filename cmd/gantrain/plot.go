@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/gantrain/gantrain/internal/plots"
 	"github.com/spf13/cobra"
@@ -19,8 +21,8 @@ fixed-noise grids over training). Training does this when it ends.`,
 		Example: `  gantrain plot --run runs/dcgan-20261126-221500`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if run == "" {
-				return usagef("say which run with --run RUN")
+			if err := checkRunToPlot(run); err != nil {
+				return err
 			}
 			files, err := plots.All(run)
 			if err != nil {
@@ -34,4 +36,25 @@ fixed-noise grids over training). Training does this when it ends.`,
 	}
 	cmd.Flags().StringVar(&run, "run", "", "run directory")
 	return cmd
+}
+
+// checkRunToPlot checks that run is a run directory with something to draw
+// and room for plots/.
+func checkRunToPlot(run string) error {
+	if run == "" {
+		return usagef("say which run with --run RUN")
+	}
+	fi, err := os.Stat(run)
+	if err != nil {
+		return usagef("--run %s: %v", run, unwrapPathErr(err))
+	}
+	if !fi.IsDir() {
+		return usagef("--run %s: not a directory", run)
+	}
+	_, errM := os.Stat(filepath.Join(run, "metrics.jsonl"))
+	_, errS := os.Stat(filepath.Join(run, "samples"))
+	if errM != nil && errS != nil {
+		return usagef("--run %s: not a run directory (no metrics.jsonl or samples/)", run)
+	}
+	return checkOutDir("--run", filepath.Join(run, "plots"))
 }

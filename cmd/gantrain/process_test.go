@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -149,16 +150,94 @@ func TestKillDuringCheckpoint(t *testing.T) {
 	}
 }
 
-// A second Ctrl-C exits at once, and the checkpoints already written stay
-// loadable.
+// A second Ctrl-C exits at once, without waiting for the checkpoint the
+// first one asked for, and the checkpoints already written stay loadable.
+//
+// "At once" is made testable without a clock: the child's stdout is a full
+// pipe that nobody reads, and an interrupted run prints its directory on
+// stdout after its checkpoint, so the normal end of the run blocks forever.
+// Only the immediate path of the second signal can end the process.
 func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	cmd, stderr := child(t, tinyArgs(dir, 100000, "--set", "output.checkpoint_every=2")...)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fillPipe(t, w)
+	cmd := exec.Command(exe, tinyArgs(dir, 100000, "--set", "output.checkpoint_every=2")...)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	cmd.Stdout = w
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer cmd.Process.Kill()
+
 	waitFor(t, "a first checkpoint", func() bool { s, _ := checkpoint.List(dir); return len(s) > 0 })
 	cmd.Process.Signal(syscall.SIGINT)
+	// The second signal goes only once the first has been taken (two
+	// signals sent back to back can merge into one).
+	waitFor(t, "the first signal to be taken", func() bool { return strings.Contains(stderr.String(), "finishing the step") })
 	cmd.Process.Signal(syscall.SIGINT)
-	if code := exitCodeOf(cmd.Wait()); code != 130 {
-		t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr)
+	select {
+	case err := <-exited:
+		if code := exitCodeOf(err); code != 130 {
+			t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("still running a minute after the second signal: it waits for the end of the run; stderr:\n%s", stderr)
+	}
+	if !strings.Contains(stderr.String(), "second signal, exiting without a checkpoint") {
+		t.Errorf("stderr does not say it exits at once:\n%s", stderr)
 	}
 	checkLoadable(t, dir)
+}
+
+// fillPipe writes into w until its pipe buffer is full, so that the next
+// write blocks.
+func fillPipe(t *testing.T, w *os.File) {
+	t.Helper()
+	fd := int(w.Fd())
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		t.Fatal(err)
+	}
+	buf := bytes.Repeat([]byte{'x'}, 4096)
+	for {
+		if _, err := syscall.Write(fd, buf); err == syscall.EAGAIN {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.SetNonblock(fd, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that a child's output can be copied into
+// while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

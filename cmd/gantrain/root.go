@@ -9,10 +9,12 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/models"
+	"github.com/gantrain/gantrain/internal/oneline"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -70,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		debug.SetGCPercent(20)
 	}
 	s := &streams{Out: stdout, ErrOut: stderr, IsTerminal: isTerminal(stderr)}
-	ctx, stop := signalContext()
+	ctx, stop := signalContext(stderr)
 	defer stop()
 	root := newRootCmd(s)
 	root.SetArgs(args)
@@ -89,8 +91,7 @@ func exitCode(err error, stderr io.Writer) int {
 		}
 		return 130
 	}
-	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", " ")
-	fmt.Fprintf(stderr, "gantrain: %s\n", msg)
+	fmt.Fprintf(stderr, "gantrain: %s\n", oneline.String(strings.TrimSpace(err.Error())))
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return 2
@@ -107,8 +108,9 @@ func isCobraUsage(err error) bool {
 }
 
 // signalContext cancels its context at the first SIGINT or SIGTERM, so
-// training can finish its step and checkpoint; a second signal exits at once.
-func signalContext() (context.Context, func()) {
+// training can finish its step and checkpoint; a second signal runs the
+// onHardExit functions and exits at once.
+func signalContext(stderr io.Writer) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
@@ -117,12 +119,14 @@ func signalContext() (context.Context, func()) {
 		select {
 		case sig := <-ch:
 			cancel(interruptedError{sig})
+			fmt.Fprintf(stderr, "\ngantrain: %s: finishing the step and writing a checkpoint (again to exit at once)\n", sigName(sig))
 		case <-done:
 			return
 		}
 		select {
 		case sig := <-ch:
-			fmt.Fprintln(os.Stderr, "\ngantrain: second signal, exiting without a checkpoint")
+			fmt.Fprintln(stderr, "\ngantrain: second signal, exiting without a checkpoint")
+			runHardExit()
 			if sig == syscall.SIGTERM {
 				os.Exit(143)
 			}
@@ -134,6 +138,44 @@ func signalContext() (context.Context, func()) {
 		signal.Stop(ch)
 		close(done)
 		cancel(nil)
+	}
+}
+
+func sigName(sig os.Signal) string {
+	if sig == os.Interrupt {
+		return "interrupt"
+	}
+	return sig.String()
+}
+
+// hardExit holds what must be done even when a second signal exits at once.
+var hardExit struct {
+	sync.Mutex
+	funcs []func()
+}
+
+// runHardExit runs the registered functions and keeps others from being
+// registered or removed while the process exits.
+func runHardExit() {
+	hardExit.Lock()
+	for _, f := range hardExit.funcs {
+		if f != nil {
+			f()
+		}
+	}
+}
+
+// onHardExit registers f to run if a second signal exits at once; the
+// returned func unregisters it.
+func onHardExit(f func()) (remove func()) {
+	hardExit.Lock()
+	defer hardExit.Unlock()
+	i := len(hardExit.funcs)
+	hardExit.funcs = append(hardExit.funcs, f)
+	return func() {
+		hardExit.Lock()
+		defer hardExit.Unlock()
+		hardExit.funcs[i] = nil
 	}
 }
 

@@ -32,6 +32,7 @@ type sampleOptions struct {
 	Format          string
 	Z, SaveZ        string
 	Scale           int
+	Many            bool
 }
 
 func newSampleCmd(s *streams) *cobra.Command {
@@ -49,7 +50,8 @@ writes the vectors used, so that --z reproduces the images exactly.
 
 Formats (--format, or from --out: .png, .npy, or a directory):
   png    one grid (--nrow images per row)
-  pngs   one PNG per image in the directory --out (000000.png, …)
+  pngs   one PNG per image in the directory --out (000000.png, …);
+         more than 10,000 files need --many
   npy    float32 (N, 1, 28, 28) in [−1, 1]
 
 For a conditional model (cgan), --class 7 draws --n images of digit 7, and
@@ -86,6 +88,7 @@ written in place, and a symbolic link's target is written.`,
 	f.StringVar(&o.Z, "z", "", "read the latent vectors from this .npy file (N, Z) instead of --seed")
 	f.StringVar(&o.SaveZ, "save-z", "", "write the latent vectors used to this .npy file")
 	f.IntVar(&o.Scale, "scale", 1, "enlarge PNG output by this factor (nearest neighbour)")
+	f.BoolVar(&o.Many, "many", false, fmt.Sprintf("allow --format pngs to write more than %d files", maxFiles))
 	return cmd
 }
 
@@ -160,42 +163,75 @@ func readZ(path string, latent int) ([]float32, error) {
 	return a.Data, nil
 }
 
+// maxFiles is the most files --format pngs writes without --many.
+const maxFiles = 10000
+
+// samplePlan is a checked sample command: the model, the latent vectors
+// and labels to draw, and where the images go.
+type samplePlan struct {
+	m      *models.GAN
+	format string
+	z      []float32 // (n, Z)
+	nz     int       // distinct latent vectors (--save-z writes these)
+	labels []int
+	nrow   int
+}
+
 func runSample(o *sampleOptions, nSet bool) error {
-	if o.N < 1 || o.N > 1_000_000 {
-		return usagef("--n must be between 1 and 1000000, got %d", o.N)
-	}
-	if o.Nrow < 0 || o.Scale < 1 || o.Scale > 16 {
-		return usagef("--nrow must be ≥ 0 and --scale between 1 and 16")
-	}
-	format, err := outputFormat(o.Format, o.OutFile)
+	p, err := prepareSample(o, nSet)
 	if err != nil {
 		return err
 	}
-	if err := o.checkOutputs(format); err != nil {
-		return err
+	return p.run(o)
+}
+
+// prepareSample checks the flags, the outputs, the checkpoint and --z, and
+// draws the latent vectors. It writes nothing.
+func prepareSample(o *sampleOptions, nSet bool) (*samplePlan, error) {
+	if o.N < 1 || o.N > 1_000_000 {
+		return nil, usagef("--n must be between 1 and 1000000, got %d", o.N)
+	}
+	if o.Nrow < 0 || o.Scale < 1 || o.Scale > 16 {
+		return nil, usagef("--nrow must be ≥ 0 and --scale between 1 and 16")
+	}
+	p := &samplePlan{}
+	var err error
+	if p.format, err = outputFormat(o.Format, o.OutFile); err != nil {
+		return nil, err
+	}
+	if err := o.checkOutputs(p.format); err != nil {
+		return nil, err
 	}
 	ckpt, m, err := openCheckpoint(o.Run, o.Checkpoint)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	p.m = m
 	classes, err := parseClasses(o.Class, m, ckpt.State.Classes)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var z []float32
+	z := []float32(nil)
 	if o.Z != "" {
 		if z, err = readZ(o.Z, m.Latent); err != nil {
-			return err
+			return nil, err
 		}
 		if nSet && len(z)/m.Latent != o.N {
-			return usagef("--n %d but --z %s holds %d vectors", o.N, o.Z, len(z)/m.Latent)
+			return nil, usagef("--n %d but --z %s holds %d vectors", o.N, o.Z, len(z)/m.Latent)
 		}
-	} else {
+	}
+	nz := o.N
+	if z != nil {
+		nz = len(z) / m.Latent
+	}
+	n := nz * max(1, len(classes))
+	if p.format == "pngs" && n > maxFiles && !o.Many {
+		return nil, usagef("--format pngs writes one file per image: %d files in %s; add --many to write more than %d", n, o.OutFile, maxFiles)
+	}
+	if z == nil {
 		z = gen.Noise(o.Seed, o.N, m.Latent)
 	}
-	nz := len(z) / m.Latent
-	var labels []int
-	nrow := o.Nrow
+	p.nz, p.nrow = nz, o.Nrow
 	switch {
 	case classes != nil:
 		// The same latent vectors for every class, one row per class.
@@ -203,42 +239,49 @@ func runSample(o *sampleOptions, nSet bool) error {
 		for _, c := range classes {
 			zs = append(zs, z...)
 			for i := 0; i < nz; i++ {
-				labels = append(labels, c)
+				p.labels = append(p.labels, c)
 			}
 		}
 		z = zs
-		if nrow == 0 {
-			nrow = nz
+		if p.nrow == 0 {
+			p.nrow = nz
 		}
 	case m.Conditional:
 		for i := 0; i < nz; i++ {
-			labels = append(labels, i%m.Classes)
+			p.labels = append(p.labels, i%m.Classes)
 		}
-		if nrow == 0 {
-			nrow = m.Classes
+		if p.nrow == 0 {
+			p.nrow = m.Classes
 		}
 	}
-	n := len(z) / m.Latent
-	if nrow == 0 {
-		nrow = int(math.Ceil(math.Sqrt(float64(n))))
+	p.z = z
+	if p.nrow == 0 {
+		p.nrow = int(math.Ceil(math.Sqrt(float64(n))))
 	}
+	return p, nil
+}
+
+// run generates the images and writes them (and --save-z).
+func (p *samplePlan) run(o *sampleOptions) error {
+	m := p.m
+	n := len(p.z) / m.Latent
 	start := time.Now()
 	s, err := gen.NewSampler(m, min(n, 256))
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	imgs, err := s.Generate(z, labels)
+	imgs, err := s.Generate(p.z, p.labels)
 	if err != nil {
 		return err
 	}
 	genTime := time.Since(start)
 	if o.SaveZ != "" {
-		if err := o.writeOut(o.SaveZ, func(w io.Writer) error { return npy.WriteFloat32(w, []int{nz, m.Latent}, z[:nz*m.Latent]) }); err != nil {
+		if err := o.writeOut(o.SaveZ, func(w io.Writer) error { return npy.WriteFloat32(w, []int{p.nz, m.Latent}, p.z[:p.nz*m.Latent]) }); err != nil {
 			return err
 		}
 	}
-	if err := o.writeImages(format, o.OutFile, imgs, labels, m, nrow, o.Scale); err != nil {
+	if err := o.writeImages(p.format, o.OutFile, imgs, p.labels, m, p.nrow, o.Scale); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "gantrain: %d images generated in %s, written in %s\n", n, genTime.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
@@ -256,10 +299,12 @@ func (o *sampleOptions) checkOutputs(format string) error {
 	case o.OutFile == stdoutName && o.SaveZ == stdoutName:
 		return usagef("--out - and --save-z -: only one output can go to stdout")
 	}
-	if format != "pngs" { // a directory, made if missing
-		if err := o.checkOut("--out", o.OutFile); err != nil {
+	if format == "pngs" { // a directory, made if missing
+		if err := checkOutDir("--out", o.OutFile); err != nil {
 			return err
 		}
+	} else if err := o.checkOut("--out", o.OutFile); err != nil {
+		return err
 	}
 	if o.SaveZ != "" {
 		return o.checkOut("--save-z", o.SaveZ)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
@@ -26,7 +27,6 @@ type trainOptions struct {
 	Sets       []string
 	Resume     string
 	Force      bool
-	Env        []string
 }
 
 func newTrainCmd(s *streams) *cobra.Command {
@@ -45,6 +45,12 @@ printed on stdout at the end.
 (GANTRAIN_TRAIN_STEPS=200 sets train.steps). --resume RUN continues a run
 from its newest checkpoint with the run's saved config (plus --set).
 
+Everything (config, data, model against data, output directory) is checked
+before anything is written. An output.dir that holds a run is refused
+unless --force: then the old run is moved aside (.<dir>.replaced-* beside
+it), deleted once the new run has written a checkpoint, and put back if
+the new run fails before.
+
 Ctrl-C (SIGINT) or SIGTERM finishes the current step, writes a checkpoint
 and exits with status 130 or 143; a second Ctrl-C exits at once.`,
 		Example: `  gantrain train --config configs/dcgan.yaml
@@ -52,7 +58,6 @@ and exits with status 130 or 143; a second Ctrl-C exits at once.`,
   gantrain train --resume runs/smoke --set train.steps=60`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Env = os.Environ()
 			return runTrain(cmd.Context(), o)
 		},
 	}
@@ -60,117 +65,244 @@ and exits with status 130 or 143; a second Ctrl-C exits at once.`,
 	f.StringVarP(&o.ConfigPath, "config", "c", "", "YAML configuration file (default: built-in DCGAN defaults)")
 	f.StringArrayVar(&o.Sets, "set", nil, "override a configuration key: --set train.steps=200 (repeatable)")
 	f.StringVar(&o.Resume, "resume", "", "continue the run in this directory from its newest checkpoint")
-	f.BoolVar(&o.Force, "force", false, "start a new run in an output.dir that already holds one, deleting it")
+	f.BoolVar(&o.Force, "force", false, "start a new run in an output.dir that already holds one (the old run is deleted once the new one has a checkpoint)")
 	return cmd
 }
 
+// trainPlan is a checked training run: everything train.Run needs, with
+// nothing written yet.
+type trainPlan struct {
+	cfg     config.Config
+	runDir  string
+	resume  *checkpoint.Checkpoint
+	data    *data.Dataset
+	ev      *evaluate.Evaluator
+	note    string
+	replace bool // runDir holds a run that --force replaces
+}
+
 func runTrain(ctx context.Context, o *trainOptions) error {
-	src := configSources{File: o.ConfigPath, Env: o.Env, Sets: o.Sets}
-	var ckpt *checkpoint.Checkpoint
-	runDir := ""
+	p, err := prepareTrain(o)
+	if err != nil {
+		return err
+	}
+	if p.ev != nil {
+		defer p.ev.Close()
+	}
+	return p.run(ctx, o)
+}
+
+// prepareTrain checks the configuration, the checkpoint to resume, the
+// data, the model against the data and the output directory. It writes
+// nothing.
+func prepareTrain(o *trainOptions) (*trainPlan, error) {
+	src := configSources{File: o.ConfigPath, Sets: o.Sets}
+	p := &trainPlan{}
 	if o.Resume != "" {
 		if o.ConfigPath != "" {
-			return usagef("--resume uses the run's own config.yaml; leave out --config (override keys with --set)")
+			return nil, usagef("--resume uses the run's own config.yaml; leave out --config (override keys with --set)")
 		}
 		if o.Force {
-			return usagef("--resume and --force contradict each other")
+			return nil, usagef("--resume and --force contradict each other")
 		}
-		runDir = o.Resume
-		src.File = filepath.Join(runDir, "config.yaml")
+		src.File = filepath.Join(o.Resume, "config.yaml")
 		if _, err := os.Stat(src.File); err != nil {
-			return usagef("--resume %s: not a run directory (no config.yaml)", runDir)
+			return nil, usagef("--resume %s: not a run directory (no config.yaml)", o.Resume)
 		}
 	}
 	cfg, err := loadConfig(src)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if o.Resume != "" {
-		dir, err := checkpoint.Latest(runDir)
+		dir, err := checkpoint.Latest(o.Resume)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if ckpt, err = checkpoint.Read(dir); err != nil {
-			return err
+		if p.resume, err = checkpoint.Read(dir); err != nil {
+			return nil, err
 		}
-		if ckpt.State.Model != cfg.Model {
-			return usagef("--resume %s: the checkpoint is for model %s, the config says %s", runDir, ckpt.State.Model, cfg.Model)
+		if p.resume.State.Model != cfg.Model {
+			return nil, usagef("--resume %s: the checkpoint is for model %s, the config says %s", o.Resume, p.resume.State.Model, cfg.Model)
 		}
-		cfg.Output.Dir = runDir
+		cfg.Output.Dir = o.Resume
 	}
 
 	ds, err := loadData(&cfg, o.streams)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkTrainable(cfg, ds); err != nil {
-		return err
+		return nil, err
+	}
+	if cfg.Output.Dir == "" {
+		cfg.Output.Dir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Model, time.Now().Format("20060102-150405")))
 	}
 	if o.Resume == "" {
-		runDir = cfg.Output.Dir
-		if runDir == "" {
-			runDir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Model, time.Now().Format("20060102-150405")))
-			cfg.Output.Dir = runDir
+		if p.replace, err = checkRunDir(cfg.Output.Dir, o.Force); err != nil {
+			return nil, err
 		}
-		if err := prepareRunDir(runDir, o.Force); err != nil {
+	}
+	dataDir := ds.Source
+	if fi, err := os.Stat(dataDir); err == nil && !fi.IsDir() {
+		dataDir = filepath.Dir(dataDir)
+	}
+	if data.Inside(cfg.Output.Dir, dataDir) {
+		return nil, usagef("output.dir %s is inside the data directory %s; data folders are never written", cfg.Output.Dir, dataDir)
+	}
+	if p.ev, p.note, err = trainingEvaluator(cfg, ds); err != nil {
+		return nil, err
+	}
+	p.cfg, p.runDir, p.data = cfg, cfg.Output.Dir, ds
+	return p, nil
+}
+
+// run trains. With --force the old run is set aside first, deleted once the
+// new run has a checkpoint and put back if it fails before.
+func (p *trainPlan) run(ctx context.Context, o *trainOptions) error {
+	var old *replacedRun
+	if p.replace {
+		var err error
+		if old, err = setAside(p.runDir); err != nil {
 			return err
 		}
-	}
-	ev, note, err := trainingEvaluator(cfg, ds)
-	if err != nil {
+		fmt.Fprintf(o.ErrOut, "gantrain: --force: the old run is kept in %s until this run's first checkpoint\n", old.aside)
+		defer onHardExit(func() { old.settle() })()
+		stop := old.watch()
+		defer stop()
+	} else if err := os.MkdirAll(p.runDir, 0o755); err != nil {
 		return err
 	}
-	if ev != nil {
-		defer ev.Close()
-	}
 	res, err := train.Run(ctx, train.Options{
-		Config: cfg, RunDir: runDir, Data: ds, Resume: ckpt,
-		ErrOut: o.ErrOut, Bar: o.IsTerminal, Version: version(), Evaluator: ev, Note: note,
+		Config: p.cfg, RunDir: p.runDir, Data: p.data, Resume: p.resume,
+		ErrOut: o.ErrOut, Bar: o.IsTerminal, Version: version(), Evaluator: p.ev, Note: p.note,
 	})
+	if old != nil {
+		restored, serr := old.settle()
+		if restored {
+			fmt.Fprintf(o.ErrOut, "gantrain: --force: the new run failed before its first checkpoint; the old run is back in %s\n", p.runDir)
+		}
+		if serr != nil && err == nil {
+			err = serr
+		}
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(o.ErrOut, "gantrain: %d steps (%.2f epochs) in %s, %.0f real images/s; checkpoint %s\n",
 		res.Step, res.Epoch, res.Elapsed.Round(time.Second), res.ImgsPerSec, res.Checkpoint)
-	fmt.Fprintln(o.Out, runDir)
+	fmt.Fprintln(o.Out, p.runDir)
 	if res.Interrupted {
-		fmt.Fprintf(o.ErrOut, "gantrain: interrupted; continue with: gantrain train --resume %s\n", runDir)
+		fmt.Fprintf(o.ErrOut, "gantrain: interrupted; continue with: gantrain train --resume %s\n", p.runDir)
 		return context.Cause(ctx)
 	}
 	return nil
 }
 
-// prepareRunDir refuses to start a new run over an existing one unless
-// forced, in which case the old run's files are removed.
-func prepareRunDir(dir string, force bool) error {
-	fi, err := os.Stat(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return os.MkdirAll(dir, 0o755)
+// runEntries are what a run consists of in its directory.
+var runEntries = []string{"config.yaml", "metrics.jsonl", "checkpoints", "samples", "plots"}
+
+// checkRunDir checks the output directory of a new run: it reports whether
+// it holds a run that --force replaces, and refuses one without --force.
+func checkRunDir(dir string, force bool) (replace bool, err error) {
+	if err := checkOutDir("output.dir", dir); err != nil {
+		return false, err
 	}
+	for _, name := range runEntries {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			replace = true
+		}
+	}
+	if replace && !force {
+		return false, usagef("output.dir %s already holds a run; continue it with --resume %s, or start over with --force", dir, dir)
+	}
+	return replace, nil
+}
+
+// A replacedRun is the old run that train --force replaces, moved into a
+// hidden directory beside the run directory (same file system: renames).
+type replacedRun struct {
+	dir, aside string
+	moved      []string // the entries moved aside
+	mu         sync.Mutex
+	settled    bool
+}
+
+func setAside(dir string) (*replacedRun, error) {
+	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if !fi.IsDir() {
-		return usagef("output.dir %s exists and is not a directory", dir)
+	aside, err := os.MkdirTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".replaced-")
+	if err != nil {
+		return nil, fmt.Errorf("--force: setting the old run aside: %w", err)
 	}
-	held := false
-	for _, name := range []string{"config.yaml", "metrics.jsonl", "checkpoints", "samples"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
-			held = true
+	r := &replacedRun{dir: dir, aside: aside}
+	for _, name := range runEntries {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+			continue
 		}
-	}
-	if !held {
-		return nil
-	}
-	if !force {
-		return usagef("output.dir %s already holds a run; continue it with --resume %s, or start over with --force", dir, dir)
-	}
-	for _, name := range []string{"config.yaml", "metrics.jsonl", "checkpoints", "samples"} {
-		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
-			return err
+		if err := os.Rename(filepath.Join(dir, name), filepath.Join(aside, name)); err != nil {
+			r.restore()
+			return nil, fmt.Errorf("--force: setting the old run aside: %w", err)
 		}
+		r.moved = append(r.moved, name)
 	}
-	return nil
+	return r, nil
+}
+
+// watch settles as soon as the new run has a checkpoint, so that a long
+// run does not keep the old one on disk; the returned func stops watching.
+func (r *replacedRun) watch() (stop func()) {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if steps, _ := checkpoint.List(r.dir); len(steps) > 0 {
+					r.settle()
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
+// settle deletes the old run if the new one has a checkpoint, and puts it
+// back otherwise (restored). Only the first call acts.
+func (r *replacedRun) settle() (restored bool, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.settled {
+		return false, nil
+	}
+	r.settled = true
+	if steps, _ := checkpoint.List(r.dir); len(steps) > 0 {
+		return false, os.RemoveAll(r.aside)
+	}
+	return true, r.restore()
+}
+
+// restore removes what the new run wrote and moves the old run back.
+func (r *replacedRun) restore() error {
+	var errs []error
+	for _, name := range runEntries {
+		errs = append(errs, os.RemoveAll(filepath.Join(r.dir, name)))
+	}
+	for _, name := range r.moved {
+		errs = append(errs, os.Rename(filepath.Join(r.aside, name), filepath.Join(r.dir, name)))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("--force: putting the old run back from %s: %w", r.aside, err)
+	}
+	return os.Remove(r.aside)
 }
 
 // trainingEvaluator prepares the quick evaluations of eval.every (MNIST

@@ -32,6 +32,7 @@ import (
 	"github.com/gantrain/gantrain/internal/fsutil"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/nn"
+	"github.com/gantrain/gantrain/internal/oneline"
 	"github.com/gantrain/gantrain/internal/optim"
 	"github.com/gantrain/gantrain/internal/safetensors"
 )
@@ -286,7 +287,7 @@ func Read(dir string) (*Checkpoint, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c.State); err != nil {
-		return nil, fmt.Errorf("checkpoint: %s: %s", statePath, oneLine(err))
+		return nil, fmt.Errorf("checkpoint: %s: %s", statePath, oneline.Error(err))
 	}
 	if dec.More() {
 		return nil, fmt.Errorf("checkpoint: %s: trailing data after the JSON object", statePath)
@@ -317,8 +318,6 @@ func Read(dir string) (*Checkpoint, error) {
 	}
 	return c, nil
 }
-
-func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
 
 // LoadModel copies the checkpoint's weights and statistics into m, which
 // must be the same model: every tensor must be present with its shape and

@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"math"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -68,51 +70,59 @@ func TestValidateNamesTheKey(t *testing.T) {
 	}
 }
 
-func TestSetIsStrict(t *testing.T) {
+func TestConvertIsStrict(t *testing.T) {
+	var (
+		intT    = reflect.TypeFor[int]()
+		uintT   = reflect.TypeFor[uint64]()
+		floatT  = reflect.TypeFor[float64]()
+		stringT = reflect.TypeFor[string]()
+		listT   = reflect.TypeFor[[]float64]()
+		boolT   = reflect.TypeFor[bool]()
+	)
 	good := []struct {
-		key   string
 		value any
-		check func(c Config) bool
+		t     reflect.Type
+		want  any
 	}{
-		{"train.batch_size", 32, func(c Config) bool { return c.Train.BatchSize == 32 }},
-		{"train.batch_size", 32.0, func(c Config) bool { return c.Train.BatchSize == 32 }},
-		{"optim.g.lr", 1, func(c Config) bool { return c.Optim.G.LR == 1 }},
-		{"optim.g.lr", 2e-4, func(c Config) bool { return c.Optim.G.LR == 2e-4 }},
-		{"optim.d.betas", []any{0.0, 0.9}, func(c Config) bool { return c.Optim.D.Betas[1] == 0.9 }},
-		{"seed", 7, func(c Config) bool { return c.Seed == 7 }},
-		{"model", "dcgan", func(c Config) bool { return c.Model == "dcgan" }},
-		{"data.flip", true, func(c Config) bool { return c.Data.Flip }},
+		{32, intT, 32},
+		{32.0, intT, 32},
+		{1, floatT, 1.0},
+		{2e-4, floatT, 2e-4},
+		{[]any{0.0, 0.9}, listT, []float64{0, 0.9}},
+		{[]any{1, 0.9}, listT, []float64{1, 0.9}},
+		{7, uintT, uint64(7)},
+		{"dcgan", stringT, "dcgan"},
+		{true, boolT, true},
 	}
 	for _, tc := range good {
-		c := Default()
-		if err := c.Set(tc.key, tc.value); err != nil || !tc.check(c) {
-			t.Errorf("Set(%s, %v): %v", tc.key, tc.value, err)
+		got, err := Convert(tc.value, tc.t)
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Convert(%v, %v) = %v, %v; want %v", tc.value, tc.t, got, err, tc.want)
 		}
 	}
 	bad := []struct {
-		key   string
 		value any
+		t     reflect.Type
 		msg   string
 	}{
-		{"train.batch_size", "abc", "want an integer"},
-		{"train.batch_size", 64.5, "want an integer"},
-		{"train.batch_size", true, "want an integer"},
-		{"optim.g.lr", "fast", "want a number"},
-		{"optim.d.betas", 0.5, "want a list"},
-		{"optim.d.betas", []any{0.5, "x"}, "item 2"},
-		{"seed", -1, "non-negative"},
-		{"model", 3, "want a string"},
-		{"data.flip", "yes", "want true or false"},
-		{"data.flip", 1, "want true or false"},
-		{"train", 3, "section"},
-		{"train.bacth_size", 3, "unknown key"},
-		{"nope", 3, "unknown key"},
+		{"abc", intT, "want an integer"},
+		{64.5, intT, "want an integer"},
+		{true, intT, "want an integer"},
+		{1 << 40, intT, "out of range"},
+		{"fast", floatT, "want a number"},
+		{math.NaN(), floatT, "finite"},
+		{0.5, listT, "want a list"},
+		{[]any{0.5, "x"}, listT, "item 2"},
+		{-1, uintT, "non-negative"},
+		{3, stringT, "want a string"},
+		{"yes", boolT, "want true or false"},
+		{1, boolT, "want true or false"},
+		{map[string]any{"a": 1}, stringT, "a section"},
 	}
 	for _, tc := range bad {
-		c := Default()
-		err := c.Set(tc.key, tc.value)
-		if err == nil || !strings.Contains(err.Error(), tc.msg) || !strings.HasPrefix(err.Error(), tc.key) {
-			t.Errorf("Set(%s, %v) = %v, want an error naming the key and %q", tc.key, tc.value, err, tc.msg)
+		_, err := Convert(tc.value, tc.t)
+		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("Convert(%v, %v) = %v, want an error saying %q", tc.value, tc.t, err, tc.msg)
 		}
 	}
 }
@@ -138,9 +148,8 @@ func TestKeysCoverEveryField(t *testing.T) {
 		}
 	}
 	for k, v := range keys {
-		c := Default()
-		if err := c.Set(k, v); err != nil {
-			t.Errorf("default of %s does not set: %v", k, err)
+		if _, err := Convert(v, reflect.TypeOf(v)); err != nil {
+			t.Errorf("default of %s does not convert to its own type: %v", k, err)
 		}
 	}
 }

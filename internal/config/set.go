@@ -4,51 +4,19 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"strings"
 )
 
-// Set assigns value to the dotted key of c with strict typing: integers
-// only where an integer is wanted (a float with a fraction or a string is
-// an error), numbers where a number is wanted, strings where a string is.
-// value is what a YAML parser produced (int, float64, string, bool, []any).
-func (c *Config) Set(key string, value any) error {
-	f, err := field(reflect.ValueOf(c).Elem(), key)
-	if err != nil {
-		return err
-	}
+// Convert turns a value read from YAML (int, float64, string, bool, []any)
+// into type t, a field type of Config, strictly: integers only where an
+// integer is wanted (a float with a fraction or a string is an error),
+// numbers where a number is wanted, strings where a string is. The
+// configuration loader calls it from its decode hook for every field.
+func Convert(value any, t reflect.Type) (any, error) {
+	f := reflect.New(t).Elem()
 	if err := assign(f, value); err != nil {
-		return FieldError{Key: key, Msg: err.Error()}
+		return nil, err
 	}
-	return nil
-}
-
-// field finds the struct field of a dotted key.
-func field(v reflect.Value, key string) (reflect.Value, error) {
-	parts := strings.Split(key, ".")
-	for i, part := range parts {
-		if v.Kind() != reflect.Struct {
-			return reflect.Value{}, FieldError{Key: key, Msg: "unknown key"}
-		}
-		found := false
-		t := v.Type()
-		for j := 0; j < t.NumField(); j++ {
-			if t.Field(j).Tag.Get("mapstructure") == part {
-				v = v.Field(j)
-				found = true
-				break
-			}
-		}
-		if !found {
-			return reflect.Value{}, FieldError{Key: key, Msg: "unknown key"}
-		}
-		if i < len(parts)-1 && v.Kind() != reflect.Struct {
-			return reflect.Value{}, FieldError{Key: key, Msg: "unknown key"}
-		}
-	}
-	if v.Kind() == reflect.Struct {
-		return reflect.Value{}, FieldError{Key: key, Msg: "is a section, not a value"}
-	}
-	return v, nil
+	return f.Interface(), nil
 }
 
 func describe(v any) string {
