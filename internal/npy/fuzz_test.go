@@ -71,7 +71,7 @@ func checkInput(t *testing.T, b []byte) {
 
 	// The path of the file readers, which know the size up front, must
 	// agree with the stream's.
-	shape, data, ferr := read(bytes.NewReader(b), int64(len(b)), float32Types, wantFloat32)
+	shape, data, ferr := read(bytes.NewReader(b), int64(len(b)), decodeFloat32)
 	if (err == nil) != (ferr == nil) {
 		t.Fatalf("stream and sized reads disagree: %v, %v", err, ferr)
 	}
