@@ -52,34 +52,21 @@ func TestGolden(t *testing.T) {
 	if len(goldenF32) != 128+24 || len(goldenI64) != 128+24 {
 		t.Fatalf("golden literals have %d and %d bytes", len(goldenF32), len(goldenI64))
 	}
-	var b bytes.Buffer
-	if err := WriteFloat32(&b, []int{2, 3}, []float32{1, 2, 3, 4, 5, 6}); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(b.Bytes(), goldenF32) {
-		t.Fatalf("WriteFloat32:\n got %q\nwant %q", b.Bytes(), goldenF32)
-	}
-	a, err := ReadFloat32(bytes.NewReader(goldenF32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(a.Shape, []int{2, 3}) || !slices.Equal(a.Data, []float32{1, 2, 3, 4, 5, 6}) {
-		t.Fatalf("ReadFloat32 = %+v", a)
-	}
+	checkGolden(t, goldenF32, []int{2, 3}, []float32{1, 2, 3, 4, 5, 6}, WriteFloat32, decodeFloat32)
+	checkGolden(t, goldenI64, []int{3}, []int64{7, 0, 9}, WriteInt64, decodeInt64)
+}
 
-	b.Reset()
-	if err := WriteInt64(&b, []int{3}, []int64{7, 0, 9}); err != nil {
-		t.Fatal(err)
+// checkGolden checks that write gives golden for shape and data, and that
+// reading golden gives them back.
+func checkGolden[T comparable](t *testing.T, golden []byte, shape []int, data []T, write func(io.Writer, []int, []T) error, dec decoder[T]) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := write(&b, shape, data); err != nil || !bytes.Equal(b.Bytes(), golden) {
+		t.Fatalf("write %v: %v\n got %q\nwant %q", data, err, b.Bytes(), golden)
 	}
-	if !bytes.Equal(b.Bytes(), goldenI64) {
-		t.Fatalf("WriteInt64:\n got %q\nwant %q", b.Bytes(), goldenI64)
-	}
-	l, err := ReadInt64(bytes.NewReader(goldenI64))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(l.Shape, []int{3}) || !slices.Equal(l.Data, []int64{7, 0, 9}) {
-		t.Fatalf("ReadInt64 = %+v", l)
+	s, d, err := read(bytes.NewReader(golden), -1, dec)
+	if err != nil || !slices.Equal(s, shape) || !slices.Equal(d, data) {
+		t.Fatalf("read: shape %v, data %v, %v; want %v, %v", s, d, err, shape, data)
 	}
 }
 
