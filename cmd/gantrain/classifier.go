@@ -71,7 +71,7 @@ reproduce and check them.`,
 			if err != nil {
 				return err
 			}
-			ev, err := classifier.NewEvaluator(net, 100)
+			ev, err := classifier.NewRunner(net, 100)
 			if err != nil {
 				return err
 			}

@@ -60,7 +60,7 @@ func Train(train, test *mnist.Dataset, o TrainOptions) (*Net, float64, error) {
 	for i, p := range m.Params() {
 		params[i] = p.Data()
 	}
-	ev, err := NewEvaluator(net, 100)
+	ev, err := NewRunner(net, 100)
 	if err != nil {
 		return nil, 0, err
 	}

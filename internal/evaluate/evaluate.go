@@ -35,7 +35,7 @@ type Report struct {
 
 // Evaluator holds the classifier and the reference statistics.
 type Evaluator struct {
-	clf      *classifier.Evaluator
+	clf      *classifier.Runner
 	refFeat  []float64 // (n, Features) of the reference images
 	refMu    []float64
 	refSigma *mat.SymDense
@@ -56,7 +56,7 @@ func NewWith(net *classifier.Net, ref *mnist.Dataset, nRef int) (*Evaluator, err
 	if ref.Rows != 28 || ref.Cols != 28 {
 		return nil, fmt.Errorf("evaluate: the reference %s holds %dx%d images, the classifier needs 28x28", ref.Dir, ref.Rows, ref.Cols)
 	}
-	clf, err := classifier.NewEvaluator(net, 100)
+	clf, err := classifier.NewRunner(net, 100)
 	if err != nil {
 		return nil, err
 	}

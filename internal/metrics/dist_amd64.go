@@ -1,8 +1,6 @@
 package metrics
 
-// cpuid and xgetbv are in dist_amd64.s.
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-func xgetbv() (eax, edx uint32)
+import "golang.org/x/sys/cpu"
 
 // dot4x8 computes, for np consecutive column panels, the dot products of 4
 // rows of x (row stride ldx bytes, starting at x) with the 8 columns of each
@@ -14,26 +12,6 @@ func xgetbv() (eax, edx uint32)
 //go:noescape
 func dot4x8(x *float64, ldx uintptr, p *float64, d, np int, out *float64, ldo uintptr)
 
-// haveSIMD reports whether the CPU and the OS support AVX2 and FMA (the
-// YMM state must be enabled in XCR0).
-func haveSIMD() bool {
-	maxID, _, _, _ := cpuid(0, 0)
-	if maxID < 7 {
-		return false
-	}
-	_, _, ecx1, _ := cpuid(1, 0)
-	const (
-		fma     = 1 << 12
-		osxsave = 1 << 27
-		avx     = 1 << 28
-	)
-	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
-		return false
-	}
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 {
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	const avx2 = 1 << 5
-	return ebx7&avx2 != 0
-}
+// haveSIMD reports whether the CPU and the OS support AVX2 and FMA
+// (x/sys/cpu checks that the OS saves the YMM state).
+func haveSIMD() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }

@@ -3,6 +3,7 @@ package npy
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -71,7 +72,7 @@ func checkInput(t *testing.T, b []byte) {
 
 	// The path of the file readers, which know the size up front, must
 	// agree with the stream's.
-	shape, data, ferr := read(bytes.NewReader(b), int64(len(b)), float32Types, wantFloat32)
+	shape, data, ferr := read(bytes.NewReader(b), int64(len(b)), decodeFloat32)
 	if (err == nil) != (ferr == nil) {
 		t.Fatalf("stream and sized reads disagree: %v, %v", err, ferr)
 	}
@@ -83,39 +84,30 @@ func checkInput(t *testing.T, b []byte) {
 	if err != nil {
 		checkMsg(t, err)
 	} else {
-		var out bytes.Buffer
-		if err := WriteFloat32(&out, a.Shape, a.Data); err != nil {
-			t.Fatalf("WriteFloat32 of a parsed array: %v", err)
-		}
-		again, err := ReadFloat32(bytes.NewReader(out.Bytes()))
-		if err != nil {
-			t.Fatalf("ReadFloat32 of WriteFloat32's output: %v\n%q", err, out.Bytes())
-		}
-		if !slices.Equal(a.Shape, again.Shape) || len(a.Data) != len(again.Data) {
-			t.Fatalf("round trip changed shape %v to %v", a.Shape, again.Shape)
-		}
-		for i := range a.Data {
-			if math.Float32bits(a.Data[i]) != math.Float32bits(again.Data[i]) {
-				t.Fatalf("round trip changed value %d", i)
-			}
-		}
+		checkRoundTrip(t, a.Shape, a.Data, WriteFloat32, decodeFloat32,
+			func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) })
 	}
 
 	l, err := ReadInt64(bytes.NewReader(b))
 	if err != nil {
 		checkMsg(t, err)
 	} else {
-		var out bytes.Buffer
-		if err := WriteInt64(&out, l.Shape, l.Data); err != nil {
-			t.Fatalf("WriteInt64 of a parsed array: %v", err)
-		}
-		again, err := ReadInt64(bytes.NewReader(out.Bytes()))
-		if err != nil {
-			t.Fatalf("ReadInt64 of WriteInt64's output: %v\n%q", err, out.Bytes())
-		}
-		if !slices.Equal(l.Shape, again.Shape) || !slices.Equal(l.Data, again.Data) {
-			t.Fatalf("round trip changed shape %v to %v or the values", l.Shape, again.Shape)
-		}
+		checkRoundTrip(t, l.Shape, l.Data, WriteInt64, decodeInt64, func(x, y int64) bool { return x == y })
+	}
+}
+
+// checkRoundTrip checks that write and then read give back shape and data.
+func checkRoundTrip[T any](t *testing.T, shape []int, data []T, write func(io.Writer, []int, []T) error, dec decoder[T], same func(x, y T) bool) {
+	var out bytes.Buffer
+	if err := write(&out, shape, data); err != nil {
+		t.Fatalf("writing a parsed array: %v", err)
+	}
+	shape2, data2, err := read(bytes.NewReader(out.Bytes()), -1, dec)
+	if err != nil {
+		t.Fatalf("reading what the writer wrote: %v\n%q", err, out.Bytes())
+	}
+	if !slices.Equal(shape, shape2) || !slices.EqualFunc(data, data2, same) {
+		t.Fatalf("round trip changed shape %v to %v or the values", shape, shape2)
 	}
 }
 

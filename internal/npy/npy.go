@@ -8,28 +8,39 @@
 //	{'descr': '<f4', 'fortran_order': False, 'shape': (10, 100), }
 //
 // padded with spaces and ended by '\n' so that the data starts at a multiple
-// of 64 bytes, and then the raw array data in C (row-major) order. The header
-// is Latin-1 text in versions 1.0 and 2.0 and UTF-8 in 3.0.
+// of 64 bytes, and then the raw array data in C (row-major) order.
 //
-// The readers accept versions 1.0, 2.0 and 3.0, headers as NumPy writes them
-// and as NumPy reads them (either quote, any key order, any spacing, an
-// optional trailing comma, Python 2's "3L" integers), and reject everything
-// else with a one-line error. They are safe on untrusted input: they never
-// panic, and they never allocate on the word of the header's shape: a file's
-// shape is checked against its size before anything is allocated, and data
-// from an io.Reader is read in bounded chunks, so that memory grows only with
-// the bytes actually received.
+// Only what gantrain needs is supported: little-endian float32 arrays, and
+// integer arrays (labels) of at most 8 bytes per element, in C order. The
+// readers accept versions 1.0, 2.0 and 3.0 and the headers other writers
+// produce (either quote, any key order, any spacing, an optional trailing
+// comma, Python 2's "3L" integers), and reject everything else with a
+// one-line error. They are safe on untrusted input: they never panic, and
+// they never allocate on the word of the header's shape: a file's shape is
+// checked against its size before anything is allocated, and data from an
+// io.Reader is read in bounded chunks, so that memory grows only with the
+// bytes actually received.
 //
 // The writers produce exactly the bytes numpy.save writes for the same
 // array: version 1.0, or 2.0 when the header would not fit in 65535 bytes.
+//
+// codeberg.org/sbinet/npyio was considered and not used: on hostile headers
+// it panics (keys in another order, no '\n'), it allocates whatever the
+// shape claims (a fatal out-of-memory error), and it accepts negative
+// dimensions and trailing bytes.
 package npy
 
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Array is a float32 array: its shape (empty for a scalar) and its values in
@@ -64,8 +75,7 @@ func (a *Array) Check2D(cols int) (rows int, err error) {
 	return a.Shape[0], nil
 }
 
-// formatError reports malformed or unsupported input. Its message is one
-// line.
+// formatError reports malformed or unsupported input in one line.
 type formatError struct{ msg string }
 
 func (e *formatError) Error() string        { return "npy: " + e.msg }
@@ -75,37 +85,63 @@ func invalidf(format string, args ...any) error {
 	return &formatError{msg: oneLine(fmt.Sprintf(format, args...))}
 }
 
+// fileError is an error of a file function: "npy: <path>: <msg>".
+type fileError struct {
+	path, msg string
+	err       error
+}
+
+func (e *fileError) Error() string { return "npy: " + e.path + ": " + e.msg }
+func (e *fileError) Unwrap() error { return e.err }
+
+func newFileError(path string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "npy: ")
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		msg = pe.Op + ": " + pe.Err.Error()
+	case errors.As(err, &le):
+		msg = le.Op + ": " + le.Err.Error()
+	}
+	for _, r := range path {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			path = strconv.Quote(path)
+			break
+		}
+	}
+	return &fileError{path: path, msg: oneLine(msg), err: err}
+}
+
+// oneLine escapes carriage returns and newlines so that a message stays on
+// one line.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
+}
+
 // formatShape writes a shape as Python writes a tuple: (), (5,), (2, 3).
 func formatShape(shape []int) string {
-	var b strings.Builder
-	b.WriteByte('(')
+	s := make([]string, len(shape))
 	for i, d := range shape {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(strconv.Itoa(d))
+		s[i] = strconv.Itoa(d)
 	}
 	if len(shape) == 1 {
-		b.WriteByte(',')
+		return "(" + s[0] + ",)"
 	}
-	b.WriteByte(')')
-	return b.String()
+	return "(" + strings.Join(s, ", ") + ")"
 }
 
 // numElements returns the product of shape, or an error if a dimension is
 // negative or the data would not fit in an int's worth of bytes (elements of
 // size bytes each).
 func numElements(shape []int, size int) (int, error) {
-	n := 1
 	for _, d := range shape {
 		if d < 0 {
 			return 0, fmt.Errorf("shape %s has a negative dimension", formatShape(shape))
 		}
-		if d == 0 {
-			n = 0
-		}
 	}
-	if n == 0 {
+	n := 1
+	if slices.Contains(shape, 0) {
 		return 0, nil
 	}
 	for _, d := range shape {
@@ -118,13 +154,4 @@ func numElements(shape []int, size int) (int, error) {
 		return 0, fmt.Errorf("shape %s is too large: its data would exceed %d bytes", formatShape(shape), math.MaxInt)
 	}
 	return n, nil
-}
-
-// oneLine escapes carriage returns and newlines so that a message stays on
-// one line.
-func oneLine(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
-		return s
-	}
-	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
 }

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/gif"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -99,17 +100,24 @@ func fakeRows(n int, wgan bool, evalEvery int) []map[string]float64 {
 	return rows
 }
 
-func checkPNG(t *testing.T, path string) image.Image {
+// decodeFile decodes the file at path with decode.
+func decodeFile[T any](t *testing.T, path string, decode func(io.Reader) (T, error)) T {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	img, err := png.Decode(f)
+	v, err := decode(f)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+	return v
+}
+
+func checkPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	img := decodeFile(t, path, png.Decode)
 	if b := img.Bounds(); b.Dx() < 700 || b.Dx() > 900 || b.Dy() < 400 || b.Dy() > 600 {
 		t.Errorf("%s is %dx%d, want about 800x450", path, b.Dx(), b.Dy())
 	}
@@ -206,16 +214,7 @@ func writeGrid(t *testing.T, path string, w, h int, v uint8) {
 
 func readGIF(t *testing.T, path string) *gif.GIF {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	g, err := gif.DecodeAll(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
+	return decodeFile(t, path, gif.DecodeAll)
 }
 
 func TestProgressGIF(t *testing.T) {

@@ -189,65 +189,8 @@ type entry struct {
 	begin, end int
 }
 
-// headerParser walks the header's JSON token by token, which is how it sees
-// duplicate keys (encoding/json's Unmarshal silently keeps the last one).
-type headerParser struct {
-	dec *json.Decoder
-}
-
-func (p *headerParser) token() (json.Token, error) {
-	tok, err := p.dec.Token()
-	if err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, invalidf("invalid JSON in header: unexpected end of header")
-		}
-		return nil, invalidf("invalid JSON in header: %s", oneLine(err.Error()))
-	}
-	return tok, nil
-}
-
-// delim reads a token and requires it to be d; what names the value for the
-// error message.
-func (p *headerParser) delim(d json.Delim, what string) error {
-	tok, err := p.token()
-	if err != nil {
-		return err
-	}
-	if tok != d {
-		kind := "an object"
-		if d == '[' {
-			kind = "an array"
-		}
-		return invalidf("%s must be %s, got %s", what, kind, describe(tok))
-	}
-	return nil
-}
-
-// describe names a JSON token for an error message.
-func describe(tok json.Token) string {
-	switch v := tok.(type) {
-	case json.Delim:
-		switch v {
-		case '{':
-			return "an object"
-		case '[':
-			return "an array"
-		}
-		return strconv.Quote(v.String())
-	case string:
-		return "string " + quote(v)
-	case json.Number:
-		return "number " + quote(string(v))
-	case bool:
-		return "boolean " + strconv.FormatBool(v)
-	case nil:
-		return "null"
-	}
-	return fmt.Sprintf("%T", tok)
-}
-
 // parseHeader parses and checks the JSON header; bufLen is the size of the
-// byte buffer that follows it. The entries come back in header order.
+// byte buffer that follows it.
 func parseHeader(header []byte, bufLen int) ([]entry, map[string]string, error) {
 	if !utf8.Valid(header) {
 		return nil, nil, invalidf("header is not valid UTF-8")
@@ -255,191 +198,126 @@ func parseHeader(header []byte, bufLen int) ([]entry, map[string]string, error) 
 	if len(header) == 0 || header[0] != '{' {
 		return nil, nil, invalidf("header is not a JSON object: it must start with '{'")
 	}
-	dec := json.NewDecoder(bytes.NewReader(header))
-	dec.UseNumber()
-	p := &headerParser{dec: dec}
-	if err := p.delim('{', "header"); err != nil {
+	end, err := checkKeys(header)
+	if err != nil {
 		return nil, nil, err
 	}
-	var (
-		tensors  []entry
-		meta     map[string]string
-		haveMeta bool
-		seen     = make(map[string]struct{})
-	)
-	for dec.More() {
-		tok, err := p.token()
-		if err != nil {
-			return nil, nil, err
-		}
-		name, ok := tok.(string)
-		if !ok { // the decoder only yields strings in key position
-			return nil, nil, invalidf("invalid JSON in header: object key is %s", describe(tok))
-		}
+	if i := bytes.IndexFunc(header[end:], func(r rune) bool { return r != ' ' }); i >= 0 {
+		return nil, nil, invalidf("trailing data after the header's JSON object at header byte %d (only space padding is allowed)", end+i)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(header[:end], &top); err != nil {
+		return nil, nil, invalidf("invalid JSON in header: %s", oneLine(err.Error()))
+	}
+	var meta map[string]string
+	var tensors []entry
+	for name, raw := range top {
 		if name == "__metadata__" {
-			if haveMeta {
-				return nil, nil, invalidf("duplicate key \"__metadata__\" in header")
-			}
-			haveMeta = true
-			if meta, err = p.metadata(); err != nil {
-				return nil, nil, err
+			if err := json.Unmarshal(raw, &meta); err != nil || meta == nil {
+				return nil, nil, invalidf("\"__metadata__\" must be an object of strings, got %s", snippet(raw))
 			}
 			continue
 		}
-		if _, dup := seen[name]; dup {
-			return nil, nil, invalidf("duplicate tensor name %s in header", quote(name))
-		}
-		seen[name] = struct{}{}
-		e, err := p.tensor(name, bufLen)
+		e, err := parseTensor(name, raw, bufLen)
 		if err != nil {
 			return nil, nil, err
 		}
 		tensors = append(tensors, e)
 	}
-	if err := p.delim('}', "header"); err != nil {
-		return nil, nil, err
-	}
-	rest := header[dec.InputOffset():]
-	if i := bytes.IndexFunc(rest, func(r rune) bool { return r != ' ' }); i >= 0 {
-		return nil, nil, invalidf("trailing data after the header's JSON object at header byte %d (only space padding is allowed)",
-			int(dec.InputOffset())+i)
-	}
 	return tensors, meta, nil
 }
 
-func (p *headerParser) metadata() (map[string]string, error) {
-	const what = `"__metadata__"`
-	tok, err := p.token()
-	if err != nil {
-		return nil, err
-	}
-	if tok != json.Delim('{') {
-		return nil, invalidf("%s must be an object of strings, got %s", what, describe(tok))
-	}
-	meta := make(map[string]string)
-	for p.dec.More() {
-		tok, err := p.token()
+// checkKeys checks that header starts with one JSON value in which no object
+// has a key twice (encoding/json's Unmarshal would keep the last), and
+// returns the offset where that value ends.
+func checkKeys(header []byte) (int, error) {
+	dec := json.NewDecoder(bytes.NewReader(header))
+	var objs []map[string]bool // the open objects and arrays (nil)
+	wantKey := false
+	for {
+		tok, err := dec.Token()
 		if err != nil {
-			return nil, err
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return 0, invalidf("invalid JSON in header: unexpected end of header")
+			}
+			return 0, invalidf("invalid JSON in header: %s", oneLine(err.Error()))
 		}
-		key, _ := tok.(string)
-		if _, dup := meta[key]; dup {
-			return nil, invalidf("duplicate key %s in %s", quote(key), what)
+		if k, ok := tok.(string); ok && wantKey {
+			if objs[len(objs)-1][k] {
+				return 0, invalidf("duplicate key %s in the header", quote(k))
+			}
+			objs[len(objs)-1][k], wantKey = true, false
+			continue
 		}
-		tok, err = p.token()
-		if err != nil {
-			return nil, err
+		switch tok {
+		case json.Delim('{'):
+			objs, wantKey = append(objs, map[string]bool{}), true
+			continue
+		case json.Delim('['):
+			objs, wantKey = append(objs, nil), false
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			objs = objs[:len(objs)-1]
 		}
-		val, ok := tok.(string)
-		if !ok {
-			return nil, invalidf("%s must be an object of strings: value of %s is %s", what, quote(key), describe(tok))
+		if len(objs) == 0 {
+			return int(dec.InputOffset()), nil
 		}
-		meta[key] = val
+		wantKey = objs[len(objs)-1] != nil // a value ended; in an object a key comes next
 	}
-	if _, err := p.token(); err != nil { // the closing '}'
-		return nil, err
-	}
-	return meta, nil
 }
 
-// tensor parses one tensor entry {"dtype":…,"shape":[…],"data_offsets":[b,e]}
+// snippet renders a JSON value for an error message: compacted onto one
+// line and cut short if long.
+func snippet(raw []byte) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return quote(string(raw))
+	}
+	if s := b.String(); len(s) > 64 {
+		return strings.ToValidUTF8(s[:64], "") + "…"
+	}
+	return b.String()
+}
+
+// parseTensor parses one tensor entry {"dtype":…,"shape":[…],"data_offsets":[b,e]}
 // and checks it on its own; bufLen is the byte buffer's size.
-func (p *headerParser) tensor(name string, bufLen int) (entry, error) {
+func parseTensor(name string, raw json.RawMessage, bufLen int) (entry, error) {
 	e := entry{Tensor: Tensor{Name: name}}
 	qn := quote(name)
-	if err := p.delim('{', "entry of tensor "+qn); err != nil {
-		return e, err
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return e, invalidf("entry of tensor %s must be an object, got %s", qn, snippet(raw))
 	}
-	var haveDType, haveShape, haveOffsets bool
-	for p.dec.More() {
-		tok, err := p.token()
-		if err != nil {
-			return e, err
-		}
-		field, _ := tok.(string)
-		switch field {
-		case "dtype":
-			if haveDType {
-				return e, invalidf("duplicate field \"dtype\" in tensor %s", qn)
-			}
-			haveDType = true
-			tok, err := p.token()
-			if err != nil {
-				return e, err
-			}
-			s, ok := tok.(string)
-			if !ok {
-				return e, invalidf("dtype of tensor %s must be a string, got %s", qn, describe(tok))
-			}
-			e.DType = DType(s)
-			if e.DType.Size() == 0 {
-				return e, invalidf("unknown dtype %s for tensor %s", quote(s), qn)
-			}
-		case "shape":
-			if haveShape {
-				return e, invalidf("duplicate field \"shape\" in tensor %s", qn)
-			}
-			haveShape = true
-			if err := p.delim('[', "shape of tensor "+qn); err != nil {
-				return e, err
-			}
-			e.Shape = []int{}
-			for p.dec.More() {
-				d, err := p.integer("shape of tensor " + qn)
-				if err != nil {
-					return e, err
-				}
-				if d < 0 {
-					return e, invalidf("negative dimension %d in shape of tensor %s", d, qn)
-				}
-				e.Shape = append(e.Shape, d)
-			}
-			if _, err := p.token(); err != nil { // the closing ']'
-				return e, err
-			}
-		case "data_offsets":
-			if haveOffsets {
-				return e, invalidf("duplicate field \"data_offsets\" in tensor %s", qn)
-			}
-			haveOffsets = true
-			what := "data_offsets of tensor " + qn
-			bad := invalidf("%s must be two non-negative integers [begin, end]", what)
-			if err := p.delim('[', what); err != nil {
-				return e, bad
-			}
-			var offs []int
-			for p.dec.More() {
-				v, err := p.integer(what)
-				if err != nil {
-					return e, err
-				}
-				if v < 0 || len(offs) == 2 {
-					return e, bad
-				}
-				offs = append(offs, v)
-			}
-			if _, err := p.token(); err != nil { // the closing ']'
-				return e, err
-			}
-			if len(offs) != 2 {
-				return e, bad
-			}
-			e.begin, e.end = offs[0], offs[1]
-		default:
-			return e, invalidf("unknown field %s in tensor %s", quote(field), qn)
+	for f := range fields {
+		if f != "dtype" && f != "shape" && f != "data_offsets" {
+			return e, invalidf("unknown field %s in tensor %s", quote(f), qn)
 		}
 	}
-	if _, err := p.token(); err != nil { // the closing '}'
-		return e, err
+	var dtype string
+	var offsets []int
+	for _, f := range []struct {
+		name, want string
+		v          any
+	}{{"dtype", "a string", &dtype}, {"shape", "an array of integers", &e.Shape}, {"data_offsets", "an array of integers", &offsets}} {
+		v, ok := fields[f.name]
+		if !ok {
+			return e, invalidf("tensor %s has no %q field", qn, f.name)
+		}
+		if err := json.Unmarshal(v, f.v); err != nil || string(bytes.TrimSpace(v)) == "null" {
+			return e, invalidf("%s of tensor %s must be %s, got %s", f.name, qn, f.want, snippet(v))
+		}
 	}
-	switch {
-	case !haveDType:
-		return e, invalidf("tensor %s has no \"dtype\" field", qn)
-	case !haveShape:
-		return e, invalidf("tensor %s has no \"shape\" field", qn)
-	case !haveOffsets:
-		return e, invalidf("tensor %s has no \"data_offsets\" field", qn)
+	e.DType = DType(dtype)
+	if e.DType.Size() == 0 {
+		return e, invalidf("unknown dtype %s for tensor %s", quote(dtype), qn)
 	}
+	if e.Shape == nil {
+		e.Shape = []int{}
+	}
+	if len(offsets) != 2 || offsets[0] < 0 || offsets[1] < 0 {
+		return e, invalidf("data_offsets of tensor %s must be two non-negative integers [begin, end]", qn)
+	}
+	e.begin, e.end = offsets[0], offsets[1]
 	size, err := byteSize(e.Shape, e.DType)
 	if err != nil {
 		return e, invalidf("tensor %s: %v", qn, err)
@@ -454,24 +332,4 @@ func (p *headerParser) tensor(name string, bufLen int) (entry, error) {
 			qn, e.end-e.begin, e.Shape, e.DType, size)
 	}
 	return e, nil
-}
-
-// integer reads a JSON number that must be an integer fitting in an int.
-func (p *headerParser) integer(what string) (int, error) {
-	tok, err := p.token()
-	if err != nil {
-		return 0, err
-	}
-	num, ok := tok.(json.Number)
-	if !ok {
-		return 0, invalidf("%s must hold integers, got %s", what, describe(tok))
-	}
-	v, err := strconv.ParseInt(string(num), 10, 0)
-	if err != nil {
-		if errors.Is(err, strconv.ErrRange) {
-			return 0, invalidf("%s: integer %s overflows", what, quote(string(num)))
-		}
-		return 0, invalidf("%s must hold integers, got %s", what, quote(string(num)))
-	}
-	return int(v), nil
 }

@@ -13,6 +13,12 @@
 // other than spaces) and is safe on untrusted input: it never panics and never
 // allocates more than a small multiple of its input. The writer is
 // deterministic: the same tensors and metadata always give the same bytes.
+//
+// The JSON is parsed by encoding/json; this package adds what the format
+// needs on top: the size checks, duplicate keys (which Unmarshal would
+// silently resolve), and the byte-buffer layout. No well-kept Go library
+// does this: github.com/nlpodyssey/safetensors, the one port there is, has
+// no release, and its errors cannot be told apart from I/O errors.
 package safetensors
 
 import (
@@ -73,16 +79,6 @@ type Tensor struct {
 	Data  []byte
 }
 
-// NumElements returns the product of the shape's dimensions (1 for a
-// scalar), or -1 if a dimension is negative or the product overflows int.
-func (t Tensor) NumElements() int {
-	n, err := numElements(t.Shape)
-	if err != nil {
-		return -1
-	}
-	return n
-}
-
 // Float32s decodes the data of an F32 tensor.
 func (t Tensor) Float32s() ([]float32, error) {
 	if err := t.checkData(F32); err != nil {
@@ -91,18 +87,6 @@ func (t Tensor) Float32s() ([]float32, error) {
 	v := make([]float32, len(t.Data)/4)
 	for i := range v {
 		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.Data[4*i:]))
-	}
-	return v, nil
-}
-
-// Float64s decodes the data of an F64 tensor.
-func (t Tensor) Float64s() ([]float64, error) {
-	if err := t.checkData(F64); err != nil {
-		return nil, err
-	}
-	v := make([]float64, len(t.Data)/8)
-	for i := range v {
-		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(t.Data[8*i:]))
 	}
 	return v, nil
 }

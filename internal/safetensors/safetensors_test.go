@@ -214,15 +214,11 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal("Data capacity not clipped")
 	}
 
-	v, err := mustGet(t, f, "f64").Float64s()
-	if err != nil || !slices.Equal(v, []float64{math.Pi, -2.5}) {
-		t.Fatalf("Float64s = %v, %v", v, err)
-	}
 	w, err := mustGet(t, f, "gen.fc1.weight").Float32s()
 	if err != nil || !slices.Equal(w, []float32{0.5, -1, float32(math.Inf(1)), 3e-38, 0, -0}) {
 		t.Fatalf("Float32s = %v, %v", w, err)
 	}
-	if s := mustGet(t, f, "scalar"); s.NumElements() != 1 || len(s.Shape) != 0 {
+	if s := mustGet(t, f, "scalar"); len(s.Data) != 4 || len(s.Shape) != 0 {
 		t.Fatalf("scalar: %+v", s)
 	}
 	if _, ok := f.Get("nope"); ok {
@@ -325,22 +321,22 @@ func TestParseCorrupt(t *testing.T) {
 		{"newline padding", hdr("{}\n", nil), "trailing data after the header"},
 		{"second object", hdr(`{} {}`, nil), "trailing data after the header"},
 		{"NUL padding", hdr("{}\x00", nil), "trailing data after the header"},
-		{"duplicate tensor", hdr(`{`+f32a+`,`+f32a+`}`, buf8), `duplicate tensor name "a"`},
-		{"duplicate via escape", hdr(`{`+f32a+`,"\u0061":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, buf8), `duplicate tensor name "a"`},
+		{"duplicate tensor", hdr(`{`+f32a+`,`+f32a+`}`, buf8), `duplicate key "a" in the header`},
+		{"duplicate via escape", hdr(`{`+f32a+`,"\u0061":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, buf8), `duplicate key "a" in the header`},
 		{"unknown dtype", hdr(`{"a":{"dtype":"F8_E4M3","shape":[1],"data_offsets":[0,1]}}`, buf8[:1]), `unknown dtype "F8_E4M3"`},
 		{"lower-case dtype", hdr(`{"a":{"dtype":"f32","shape":[1],"data_offsets":[0,4]}}`, buf8[:4]), `unknown dtype "f32"`},
 		{"dtype not a string", hdr(`{"a":{"dtype":4,"shape":[1],"data_offsets":[0,4]}}`, buf8[:4]), "dtype of tensor \"a\" must be a string"},
 		{"negative dimension", hdr(`{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}`, buf8), "negative dimension -2"},
 		{"element count overflow", hdr(`{"a":{"dtype":"I32","shape":[2,9223372036854775807],"data_offsets":[0,16]}}`, make([]byte, 16)), "element count overflows"},
 		{"byte size overflow", hdr(`{"a":{"dtype":"F64","shape":[4611686018427387904],"data_offsets":[0,16]}}`, make([]byte, 16)), "byte size overflows"},
-		{"dimension beyond int64", hdr(`{"a":{"dtype":"I32","shape":[2,18446744073709551614],"data_offsets":[0,16]}}`, make([]byte, 16)), "overflows"},
-		{"fractional dimension", hdr(`{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,8]}}`, buf8), "must hold integers"},
+		{"dimension beyond int64", hdr(`{"a":{"dtype":"I32","shape":[2,18446744073709551614],"data_offsets":[0,16]}}`, make([]byte, 16)), "shape of tensor \"a\" must be an array of integers, got [2,18446744073709551614]"},
+		{"fractional dimension", hdr(`{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,8]}}`, buf8), "shape of tensor \"a\" must be an array of integers, got [1.5]"},
 		{"shape not an array", hdr(`{"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}}`, buf8), "shape of tensor \"a\" must be an array"},
 		{"one offset", hdr(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[8]}}`, buf8), "two non-negative integers"},
 		{"three offsets", hdr(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8,8]}}`, buf8), "two non-negative integers"},
 		{"negative offset", hdr(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[-1,7]}}`, buf8), "two non-negative integers"},
-		{"offsets not an array", hdr(`{"a":{"dtype":"F32","shape":[2],"data_offsets":"0,8"}}`, buf8), "two non-negative integers"},
-		{"string offset", hdr(`{"a":{"dtype":"F32","shape":[2],"data_offsets":["0",8]}}`, buf8), "data_offsets of tensor \"a\" must hold integers"},
+		{"offsets not an array", hdr(`{"a":{"dtype":"F32","shape":[2],"data_offsets":"0,8"}}`, buf8), `data_offsets of tensor "a" must be an array of integers, got "0,8"`},
+		{"string offset", hdr(`{"a":{"dtype":"F32","shape":[2],"data_offsets":["0",8]}}`, buf8), `data_offsets of tensor "a" must be an array of integers, got ["0",8]`},
 		{"begin after end", hdr(`{"a":{"dtype":"U8","shape":[0],"data_offsets":[8,4]}}`, buf8), "begin 8 > end 4"},
 		{"size mismatch", hdr(`{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}`, buf8), "span 8 bytes, but shape [3] of F32 needs 12"},
 		{"offsets beyond buffer", hdr(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, buf8), "end 16 beyond the byte buffer of 8 bytes"},
@@ -355,19 +351,19 @@ func TestParseCorrupt(t *testing.T) {
 		{"metadata number", hdr(`{"__metadata__":1}`, nil), `"__metadata__" must be an object of strings`},
 		{"metadata null", hdr(`{"__metadata__":null}`, nil), `"__metadata__" must be an object of strings`},
 		{"metadata array", hdr(`{"__metadata__":["a"]}`, nil), `"__metadata__" must be an object of strings`},
-		{"metadata non-string value", hdr(`{"__metadata__":{"epoch":3}}`, nil), `"__metadata__" must be an object of strings: value of "epoch"`},
+		{"metadata non-string value", hdr(`{"__metadata__":{"epoch":3}}`, nil), `"__metadata__" must be an object of strings, got {"epoch":3}`},
 		{"metadata nested", hdr(`{"__metadata__":{"a":{}}}`, nil), `"__metadata__" must be an object of strings`},
 		{"metadata twice", hdr(`{"__metadata__":{},"__metadata__":{}}`, nil), `duplicate key "__metadata__"`},
-		{"metadata duplicate key", hdr(`{"__metadata__":{"k":"1","k":"2"}}`, nil), `duplicate key "k" in "__metadata__"`},
+		{"metadata duplicate key", hdr(`{"__metadata__":{"k":"1","k":"2"}}`, nil), `duplicate key "k" in the header`},
 		{"unknown field", hdr(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"strides":[1]}}`, buf8), `unknown field "strides" in tensor "a"`},
 		{"missing dtype", hdr(`{"a":{"shape":[2],"data_offsets":[0,8]}}`, buf8), `tensor "a" has no "dtype" field`},
 		{"missing shape", hdr(`{"a":{"dtype":"F32","data_offsets":[0,8]}}`, buf8), `tensor "a" has no "shape" field`},
 		{"missing offsets", hdr(`{"a":{"dtype":"F32","shape":[2]}}`, buf8), `tensor "a" has no "data_offsets" field`},
-		{"duplicate field", hdr(`{"a":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, buf8), `duplicate field "dtype" in tensor "a"`},
-		{"entry not an object", hdr(`{"a":[1]}`, nil), `entry of tensor "a" must be an object, got an array`},
+		{"duplicate field", hdr(`{"a":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, buf8), `duplicate key "dtype" in the header`},
+		{"entry not an object", hdr(`{"a":[1]}`, nil), `entry of tensor "a" must be an object, got [1]`},
 		{"entry null", hdr(`{"a":null}`, nil), `entry of tensor "a" must be an object, got null`},
-		{"long name shortened", hdr(`{"`+strings.Repeat("n", 1000)+`":{"dtype":"X"}}`, nil), `unknown dtype "X" for tensor "nnnn`},
-		{"newline in name", hdr(`{"a\nb":{"dtype":"X"}}`, nil), `for tensor "a\nb"`},
+		{"long name shortened", hdr(`{"`+strings.Repeat("n", 1000)+`":{"dtype":"X","shape":[],"data_offsets":[0,0]}}`, nil), `unknown dtype "X" for tensor "nnnn`},
+		{"newline in name", hdr(`{"a\nb":{"dtype":"X"}}`, nil), `tensor "a\nb" has no "shape" field`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, err := Parse(tc.in)
@@ -516,9 +512,6 @@ func TestTensorHelpers(t *testing.T) {
 	if w.Shape[0] != 2 {
 		t.Error("FromFloat32 did not copy shape")
 	}
-	if _, err := w.Float64s(); err == nil || !strings.Contains(err.Error(), `dtype "F32", not F64`) {
-		t.Errorf("Float64s on F32: %v", err)
-	}
 	u := Tensor{Name: "u", DType: U8, Shape: []int{4}, Data: make([]byte, 4)}
 	if _, err := u.Float32s(); err == nil || !strings.Contains(err.Error(), `dtype "U8", not F32`) {
 		t.Errorf("Float32s on U8: %v", err)
@@ -526,14 +519,6 @@ func TestTensorHelpers(t *testing.T) {
 	bad := Tensor{Name: "b", DType: F32, Shape: []int{3}, Data: make([]byte, 8)}
 	if _, err := bad.Float32s(); err == nil {
 		t.Error("Float32s accepted data that does not match the shape")
-	}
-	for _, tc := range []struct {
-		shape []int
-		want  int
-	}{{nil, 1}, {[]int{}, 1}, {[]int{2, 3, 4}, 24}, {[]int{5, 0}, 0}, {[]int{-1}, -1}, {[]int{math.MaxInt, 2}, -1}, {[]int{0, math.MaxInt, math.MaxInt}, 0}} {
-		if got := (Tensor{Shape: tc.shape}).NumElements(); got != tc.want {
-			t.Errorf("NumElements(%v) = %d, want %d", tc.shape, got, tc.want)
-		}
 	}
 	for _, d := range []struct {
 		d    DType

@@ -14,10 +14,13 @@ const slerpMinSin = 1e-6
 // Lerp returns (1−t)·a + t·b, computed in float64 and rounded to float32.
 // t = 0 gives a and t = 1 gives b exactly; t outside [0, 1] extrapolates.
 // It panics if a and b differ in length.
-func Lerp(a, b []float32, t float64) []float32 {
-	checkLen("Lerp", a, b)
+func Lerp(a, b []float32, t float64) []float32 { return interp("Lerp", lerpInto, a, b, t) }
+
+// interp checks a and b for the function name and returns into's result.
+func interp(name string, into func(out, a, b []float32, t float64), a, b []float32, t float64) []float32 {
+	checkLen(name, a, b)
 	out := make([]float32, len(a))
-	lerpInto(out, a, b, t)
+	into(out, a, b, t)
 	return out
 }
 
@@ -57,12 +60,7 @@ func lerpInto(out, a, b []float32, t float64) {
 // a == −b the path passes through the origin, and no NaN arises from the
 // division. t = 0 gives a and t = 1 gives b exactly. Non-finite inputs give
 // non-finite outputs. It panics if a and b differ in length.
-func Slerp(a, b []float32, t float64) []float32 {
-	checkLen("Slerp", a, b)
-	out := make([]float32, len(a))
-	slerpInto(out, a, b, t)
-	return out
-}
+func Slerp(a, b []float32, t float64) []float32 { return interp("Slerp", slerpInto, a, b, t) }
 
 func slerpInto(out, a, b []float32, t float64) {
 	var dot, na, nb float64

@@ -10,18 +10,18 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// Evaluator runs the classifier on batches of images.
-type Evaluator struct {
+// Runner runs the classifier on batches of images.
+type Runner struct {
 	batch            int
 	m                *nn.Machine
 	x                []float32
 	features, logits *G.Node
 }
 
-// NewEvaluator compiles the classifier for batches of the given size.
-func NewEvaluator(n *Net, batch int) (*Evaluator, error) {
+// NewRunner compiles the classifier for batches of the given size.
+func NewRunner(n *Net, batch int) (*Runner, error) {
 	g := nn.NewGraph(false)
-	e := &Evaluator{batch: batch}
+	e := &Runner{batch: batch}
 	var x *G.Node
 	x, e.x = g.Input("images", 1, 28, 28, batch)
 	e.features, e.logits = n.Forward(g, x)
@@ -34,7 +34,7 @@ func NewEvaluator(n *Net, batch int) (*Evaluator, error) {
 }
 
 // Close releases the compiled graph.
-func (e *Evaluator) Close() error { return e.m.Close() }
+func (e *Runner) Close() error { return e.m.Close() }
 
 // Result holds per-image outputs, row-major: Features (n, 64), Probs (n, 10).
 type Result struct {
@@ -45,7 +45,7 @@ type Result struct {
 }
 
 // Run classifies n images (n, 784), values in [−1, 1].
-func (e *Evaluator) Run(images []float32) (*Result, error) {
+func (e *Runner) Run(images []float32) (*Result, error) {
 	if len(images)%784 != 0 {
 		return nil, fmt.Errorf("classifier: %d values is not a whole number of 28×28 images", len(images))
 	}
@@ -99,7 +99,7 @@ func Images(ds *mnist.Dataset, n int) []float32 {
 }
 
 // Accuracy is the fraction of ds classified as labelled.
-func (e *Evaluator) Accuracy(ds *mnist.Dataset) (float64, error) {
+func (e *Runner) Accuracy(ds *mnist.Dataset) (float64, error) {
 	r, err := e.Run(Images(ds, ds.N))
 	if err != nil {
 		return 0, err
