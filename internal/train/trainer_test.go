@@ -9,6 +9,7 @@ import (
 	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/nn"
+	"github.com/gantrain/gantrain/internal/parallel"
 	"github.com/gantrain/gantrain/internal/rng"
 )
 
@@ -239,9 +240,8 @@ func TestWeightClamp(t *testing.T) {
 	}
 }
 
-// The speed work (fused ops, shared im2col, one generator pass per
-// iteration) must not change results: the same seed gives the same losses
-// and weights as the straightforward path.
+// The speed work (fused ops, shared im2col) must not change results: the
+// same seed gives the same losses and weights as the straightforward path.
 func TestFastPathMatchesPlainPath(t *testing.T) {
 	for _, name := range []string{"dcgan", "cgan", "wgan"} {
 		t.Run(name, func(t *testing.T) {
@@ -330,5 +330,76 @@ func TestNaNStopsTheStep(t *testing.T) {
 	}
 	if err := Finite(model.Params()); err == nil || !strings.Contains(err.Error(), "d.fc.bias[0] (discriminator)") {
 		t.Errorf("Finite: %v", err)
+	}
+}
+
+// Training results do not depend on the number of threads: every loop
+// split across goroutines either writes disjoint outputs or reduces in an
+// order fixed by the shapes alone. One and two threads end with the same
+// weights and batch-norm statistics, bit for bit, so a run resumes exactly
+// on a machine with another core count.
+func TestThreadCountDoesNotChangeResults(t *testing.T) {
+	defer parallel.SetThreads(parallel.Threads())
+	for _, name := range []string{"dcgan", "cgan", "gan"} {
+		t.Run(name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Model, cfg.Train.BatchSize = name, 32
+			run := func(threads int) *models.GAN {
+				parallel.SetThreads(threads)
+				model, err := models.New(name, cfg.LatentDim, rng.New(3, 1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr, err := NewTrainer(cfg, model, rng.New(4, 1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer tr.Close()
+				data := rng.New(5, 1)
+				imgs := make([]float32, len(tr.Real))
+				labels := make([]int, cfg.Train.BatchSize)
+				next := func() error {
+					data.FillNormal(imgs, 0, 0.5)
+					for i := range labels {
+						labels[i] = data.IntN(10)
+					}
+					tr.SetBatch(imgs, labels)
+					return nil
+				}
+				for i := 0; i < 2; i++ {
+					if err := tr.Step(next); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return model
+			}
+			one, two := run(1), run(2)
+			differ := 0
+			for i, p := range one.Params() {
+				q := two.Params()[i]
+				for j, v := range p.Data() {
+					if math.Float32bits(v) != math.Float32bits(q.Data()[j]) {
+						if differ < 5 {
+							t.Errorf("%s[%d]: %v with 1 thread, %v with 2", p.Name, j, v, q.Data()[j])
+						}
+						differ++
+					}
+				}
+			}
+			bs := two.Buffers()
+			for i, b := range one.Buffers() {
+				for j, v := range b.Data {
+					if math.Float32bits(v) != math.Float32bits(bs[i].Data[j]) {
+						if differ < 5 {
+							t.Errorf("%s[%d]: %v with 1 thread, %v with 2", b.Name, j, v, bs[i].Data[j])
+						}
+						differ++
+					}
+				}
+			}
+			if differ > 0 {
+				t.Errorf("%d values differ", differ)
+			}
+		})
 	}
 }
