@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/gantrain/gantrain/internal/rng"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 )
 
 // Float64 references for the conditional ops, from their definitions.
@@ -29,7 +29,7 @@ func TestEmbeddingFiniteDifferences(t *testing.T) {
 	table := f64(f32(randn(r, k*d))) // float32 values, so the copy is exact
 	dy := randn(r, d*b)
 	for _, shape := range [][]int{nil, {1, 2, 3, b}} { // (D, B), and relabelled as an image plane
-		y, grads := runOp(t, []*Param{paramFrom("table", f32(table), k, d)}, func(g *Graph, in []*G.Node) *G.Node {
+		y, grads := runOp(t, []*Param{paramFrom("table", f32(table), k, d)}, func(g *Graph, in []*gorgonia.Node) *gorgonia.Node {
 			lab, buf := g.Input("labels", b)
 			for i, c := range labels {
 				buf[i] = float32(c)
@@ -59,13 +59,13 @@ func TestMulFiniteDifferences(t *testing.T) {
 		return y
 	}
 	y, grads := runOp(t, []*Param{paramFrom("a", f32(a), 3, 5, 4), paramFrom("b", f32(b), 3, 5, 4)},
-		func(g *Graph, in []*G.Node) *G.Node { return g.Mul(in[0], in[1]) }, f32(dy))
+		func(g *Graph, in []*gorgonia.Node) *gorgonia.Node { return g.Mul(in[0], in[1]) }, f32(dy))
 	checkClose(t, "y", f64(y), mulRef(a, b), 1e-6, 1e-6)
 	checkClose(t, "da", f64(grads[0]), numGrad(a, dy, func(v []float64) []float64 { return mulRef(v, b) }), 1e-5, 1e-5)
 	checkClose(t, "db", f64(grads[1]), numGrad(b, dy, func(v []float64) []float64 { return mulRef(a, v) }), 1e-5, 1e-5)
 
 	// Only one side learnable: the other gets no gradient op.
-	_, grads = runOp(t, []*Param{paramFrom("a", f32(a), 3, 5, 4)}, func(g *Graph, in []*G.Node) *G.Node {
+	_, grads = runOp(t, []*Param{paramFrom("a", f32(a), 3, 5, 4)}, func(g *Graph, in []*gorgonia.Node) *gorgonia.Node {
 		bn, buf := g.Input("b", 3, 5, 4)
 		copy(buf, f32(b))
 		return g.Mul(in[0], bn)
@@ -89,7 +89,7 @@ func TestConcatFiniteDifferences(t *testing.T) {
 	y, grads := runOp(t, []*Param{
 		paramFrom("a", toCB(a, n, ca, hw), ca, 2, 2, n),
 		paramFrom("b", toCB(b, n, cb, hw), cb, 2, 2, n),
-	}, func(g *Graph, in []*G.Node) *G.Node { return g.Concat(in[0], in[1]) }, toCB(dy, n, ca+cb, hw))
+	}, func(g *Graph, in []*gorgonia.Node) *gorgonia.Node { return g.Concat(in[0], in[1]) }, toCB(dy, n, ca+cb, hw))
 	checkClose(t, "y", fromCB(y, n, ca+cb, hw), concatRef(a, b), 0, 0)
 	checkClose(t, "da", fromCB(grads[0], n, ca, hw), numGrad(a, dy, func(v []float64) []float64 { return concatRef(v, b) }), 1e-6, 1e-6)
 	checkClose(t, "db", fromCB(grads[1], n, cb, hw), numGrad(b, dy, func(v []float64) []float64 { return concatRef(a, v) }), 1e-6, 1e-6)

@@ -16,7 +16,7 @@ import (
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/optim"
 	"github.com/gantrain/gantrain/internal/rng"
-	gg "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -97,17 +97,17 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	// D graph: only D's params are differentiated, so no gradient reaches G.
 	dGraph := nn.NewGraph(true, model.D.Params()...)
 	dGraph.SetPlain(o.plain)
-	var yFake, yReal *gg.Node
+	var yFake, yReal *gorgonia.Node
 	if model.Conditional {
 		yFake = dGraph.InputFrom("fake_labels", yT)
 		yReal, t.RealLabels = dGraph.Input("real_labels", b)
 	}
-	var x *gg.Node
+	var x *gorgonia.Node
 	x, t.Real = dGraph.Input("real", model.C, model.H, model.W, b)
 	fake := model.G.Forward(dGraph, dGraph.InputFrom("z", zT), yFake)
 	outReal := model.D.Forward(dGraph, x, yReal)
 	outFake := model.D.Forward(dGraph, fake, yFake)
-	var lossReal, lossFake *gg.Node
+	var lossReal, lossFake *gorgonia.Node
 	switch model.Loss {
 	case models.BCE:
 		lossReal, t.dReal = losses.BCE(dGraph, "D loss on real images", outReal, 1)
@@ -134,7 +134,7 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	}
 	fake = model.G.Forward(gGraph, gGraph.InputFrom("z", zT), yFake)
 	outFake = model.D.Forward(gGraph, fake, yFake)
-	var lossG *gg.Node
+	var lossG *gorgonia.Node
 	switch model.Loss {
 	case models.BCE:
 		lossG, t.gFake = losses.BCE(gGraph, "G loss", outFake, 1) // non-saturating: −log D(G(z))
