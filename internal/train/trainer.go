@@ -105,6 +105,11 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	var x *gorgonia.Node
 	x, t.Real = dGraph.Input("real", model.C, model.H, model.W, b)
 	fake := model.G.Forward(dGraph, dGraph.InputFrom("z", zT), yFake)
+	// D's batch norm sees the real batch, then the fake one, and updates its
+	// running statistics in that order, as PyTorch's DCGAN example does:
+	// the two passes share no data, so the order is left to gorgonia's sort,
+	// which keeps the build order here (checked by instrumenting the op).
+	// Another order would change those statistics only, not the gradients.
 	outReal := model.D.Forward(dGraph, x, yReal)
 	outFake := model.D.Forward(dGraph, fake, yFake)
 	var lossReal, lossFake *gorgonia.Node
