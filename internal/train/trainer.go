@@ -178,6 +178,7 @@ func (t *Trainer) Step(next func() error) error {
 		if err := t.runD(); err != nil {
 			return err
 		}
+		t.clipD()
 	}
 	// (2) G step, against the updated D. With n_critic = 1 it keeps the D
 	// step's z and labels: the same fake batch.
@@ -202,8 +203,7 @@ func (t *Trainer) runG() error {
 	return nil
 }
 
-// runD runs the D graph on the loaded batch and noise, updates D and, for
-// WGAN, clips D's weights to [−clip, clip].
+// runD runs the D graph on the loaded batch and noise and updates D.
 func (t *Trainer) runD() error {
 	if err := t.dm.Run(); err != nil {
 		return fmt.Errorf("discriminator step: %w", err)
@@ -211,15 +211,20 @@ func (t *Trainer) runD() error {
 	if err := step(t.OptD, t.dm); err != nil {
 		return fmt.Errorf("discriminator update: %w", err)
 	}
-	if t.clip > 0 {
-		for _, p := range t.Model.D.Params() {
-			d := p.Data()
-			for i, v := range d {
-				d[i] = min(max(v, -t.clip), t.clip)
-			}
+	return nil
+}
+
+// clipD clamps D's weights to [−clip, clip] (WGAN; a no-op without a clip).
+func (t *Trainer) clipD() {
+	if t.clip == 0 {
+		return
+	}
+	for _, p := range t.Model.D.Params() {
+		d := p.Data()
+		for i, v := range d {
+			d[i] = min(max(v, -t.clip), t.clip)
 		}
 	}
-	return nil
 }
 
 // SetBatch loads a real batch given image after image (B, C·H·W), as the

@@ -221,6 +221,7 @@ func TestWeightClamp(t *testing.T) {
 	if err := tr.runD(); err != nil {
 		t.Fatal(err)
 	}
+	tr.clipD()
 	for _, p := range model.D.Params() {
 		for i, v := range p.Data() {
 			if v > 0.01 || v < -0.01 {
@@ -238,6 +239,13 @@ func TestWeightClamp(t *testing.T) {
 	// A full iteration: five critic steps and a generator step.
 	if err := tr.Step(func() error { return nil }); err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range model.D.Params() {
+		for i, v := range p.Data() {
+			if v > 0.01 || v < -0.01 {
+				t.Fatalf("%s[%d] = %v after an iteration", p.Name, i, v)
+			}
+		}
 	}
 	if l := tr.Last(); l.EarthMover != l.DReal-l.DFake || l.LossD != -l.EarthMover {
 		t.Errorf("earth mover %v, loss_d %v, C(real) %v, C(fake) %v", l.EarthMover, l.LossD, l.DReal, l.DFake)
