@@ -28,7 +28,7 @@ import (
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/rng"
 	"github.com/gantrain/gantrain/internal/safetensors"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 )
 
 // Features is the size of the feature vector; Classes the number of labels.
@@ -74,7 +74,7 @@ func (n *Net) Params() []*nn.Param {
 
 // Forward adds the network to g: x (1, 28, 28, B) → features (64, B) and
 // logits (10, B).
-func (n *Net) Forward(g *nn.Graph, x *G.Node) (features, logits *G.Node) {
+func (n *Net) Forward(g *nn.Graph, x *gorgonia.Node) (features, logits *gorgonia.Node) {
 	h := n.c1.Forward(g, x, kernels.ReLU)                         // (16, 28, 28, B)
 	h = n.c2.Forward(g, h, kernels.ReLU)                          // (32, 14, 14, B)
 	h = n.c3.Forward(g, h, kernels.ReLU)                          // (32, 7, 7, B)

@@ -7,7 +7,7 @@ import (
 	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/nn"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 )
 
 // Runner runs the classifier on batches of images.
@@ -15,14 +15,14 @@ type Runner struct {
 	batch            int
 	m                *nn.Machine
 	x                []float32
-	features, logits *G.Node
+	features, logits *gorgonia.Node
 }
 
 // NewRunner compiles the classifier for batches of the given size.
 func NewRunner(n *Net, batch int) (*Runner, error) {
 	g := nn.NewGraph(false)
 	e := &Runner{batch: batch}
-	var x *G.Node
+	var x *gorgonia.Node
 	x, e.x = g.Input("images", 1, 28, 28, batch)
 	e.features, e.logits = n.Forward(g, x)
 	m, err := g.Compile()

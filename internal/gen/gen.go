@@ -15,7 +15,7 @@ import (
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/rng"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 )
 
 // Streams of the random generator, one per use of a seed.
@@ -41,7 +41,7 @@ type Sampler struct {
 	z      []float32 // graph input (Z, batch)
 	labels []float32 // graph input (batch), or (K, batch) label weights, conditional models
 	mix    bool      // labels are weights
-	out    *G.Node
+	out    *gorgonia.Node
 }
 
 // NewSampler compiles the generator for batches of size batch.
@@ -64,7 +64,7 @@ func newSampler(model *models.GAN, batch int, mix bool) (*Sampler, error) {
 	}
 	g := nn.NewGraph(false)
 	s := &Sampler{model: model, batch: batch, mix: mix}
-	var z, y *G.Node
+	var z, y *gorgonia.Node
 	z, s.z = g.Input("z", model.Latent, batch)
 	switch {
 	case mix:

@@ -132,19 +132,6 @@ func BiasAct(x, b, y []float32, n int, a Act) {
 	})
 }
 
-// AddRowBias adds b[r] to every element of row r of x (rows × n).
-func AddRowBias(x, b []float32, n int) {
-	parallel.For(len(b), 1+grain/max(n, 1), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			v := b[r]
-			row := x[r*n : (r+1)*n]
-			for i := range row {
-				row[i] += v
-			}
-		}
-	})
-}
-
 // RowSums sets s[r] to the sum of row r of x (rows × n), accumulated in float64.
 func RowSums(x, s []float32, n int) {
 	parallel.For(len(s), 1+grain/max(n, 1), func(lo, hi int) {

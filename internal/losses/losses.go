@@ -11,7 +11,7 @@ import (
 	"math"
 
 	"github.com/gantrain/gantrain/internal/nn"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -60,7 +60,7 @@ type Stat struct {
 // BCE adds the mean binary cross-entropy of logits (1, B) against a constant
 // target (1 for real, 0 for fake) to the graph; name says which loss it is
 // in error messages ("D loss on real images").
-func BCE(g *nn.Graph, name string, logits *G.Node, target float64) (*G.Node, *Stat) {
+func BCE(g *nn.Graph, name string, logits *gorgonia.Node, target float64) (*gorgonia.Node, *Stat) {
 	st := &Stat{}
 	if g.Err() != nil {
 		return nil, st
@@ -77,7 +77,7 @@ func BCE(g *nn.Graph, name string, logits *G.Node, target float64) (*G.Node, *St
 			out[0] = float32(st.Loss)
 			return nil
 		},
-		Backward: func(need []bool, v G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		Backward: func(need []bool, v gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, _ := g.Apply(nn.OpSpec{
 				Name: "bce_with_logits_grad", In: []tensor.Shape{s, nil}, Out: s,
 				Forward: func(v [][]float32, dx []float32) error {
@@ -85,7 +85,7 @@ func BCE(g *nn.Graph, name string, logits *G.Node, target float64) (*G.Node, *St
 					return nil
 				},
 			}, v[0], grad)
-			return G.Nodes{dx}, g.Err()
+			return gorgonia.Nodes{dx}, g.Err()
 		},
 	}, logits)
 	return n, st
@@ -94,7 +94,7 @@ func BCE(g *nn.Graph, name string, logits *G.Node, target float64) (*G.Node, *St
 // Mean adds sign·mean(x) to the graph: the Wasserstein critic loss is
 // Mean(C(fake), +1) + Mean(C(real), −1), the generator's Mean(C(fake), −1).
 // name labels it in error messages.
-func Mean(g *nn.Graph, name string, x *G.Node, sign float64) (*G.Node, *Stat) {
+func Mean(g *nn.Graph, name string, x *gorgonia.Node, sign float64) (*gorgonia.Node, *Stat) {
 	st := &Stat{}
 	if g.Err() != nil {
 		return nil, st
@@ -117,7 +117,7 @@ func Mean(g *nn.Graph, name string, x *G.Node, sign float64) (*G.Node, *Stat) {
 			out[0] = float32(st.Loss)
 			return nil
 		},
-		Backward: func(need []bool, v G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		Backward: func(need []bool, v gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, _ := g.Apply(nn.OpSpec{
 				Name: "mean_grad", In: []tensor.Shape{nil}, Out: s,
 				Forward: func(v [][]float32, dx []float32) error {
@@ -128,18 +128,18 @@ func Mean(g *nn.Graph, name string, x *G.Node, sign float64) (*G.Node, *Stat) {
 					return nil
 				},
 			}, grad)
-			return G.Nodes{dx}, g.Err()
+			return gorgonia.Nodes{dx}, g.Err()
 		},
 	}, x)
 	return n, st
 }
 
 // Sum adds two scalar losses.
-func Sum(g *nn.Graph, a, b *G.Node) *G.Node {
+func Sum(g *nn.Graph, a, b *gorgonia.Node) *gorgonia.Node {
 	if g.Err() != nil {
 		return nil
 	}
-	n, err := G.Add(a, b)
+	n, err := gorgonia.Add(a, b)
 	if err != nil {
 		g.Fail(fmt.Errorf("losses: sum: %w", err))
 		return nil
@@ -190,7 +190,7 @@ func SoftmaxCrossEntropy(x []float32, k int, labels []float32, g float64, dx []f
 
 // CrossEntropy adds the mean softmax cross-entropy of logits (K, B) against
 // labels (B) to the graph. Stat.Mean is the batch accuracy.
-func CrossEntropy(g *nn.Graph, logits, labels *G.Node) (*G.Node, *Stat) {
+func CrossEntropy(g *nn.Graph, logits, labels *gorgonia.Node) (*gorgonia.Node, *Stat) {
 	st := &Stat{}
 	if g.Err() != nil {
 		return nil, st
@@ -211,7 +211,7 @@ func CrossEntropy(g *nn.Graph, logits, labels *G.Node) (*G.Node, *Stat) {
 			out[0] = float32(loss)
 			return nil
 		},
-		Backward: func(need []bool, v G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		Backward: func(need []bool, v gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, _ := g.Apply(nn.OpSpec{
 				Name: "cross_entropy_grad", In: []tensor.Shape{s, ls, nil}, Out: s,
 				Forward: func(v [][]float32, dx []float32) error {
@@ -219,7 +219,7 @@ func CrossEntropy(g *nn.Graph, logits, labels *G.Node) (*G.Node, *Stat) {
 					return err
 				},
 			}, v[0], v[1], grad)
-			return G.Nodes{dx, nil}, g.Err()
+			return gorgonia.Nodes{dx, nil}, g.Err()
 		},
 	}, logits, labels)
 	return n, st

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/gantrain/gantrain/internal/nn"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 )
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol*(1+math.Abs(b)) }
@@ -79,7 +79,7 @@ func TestBCEMatchesTorch(t *testing.T) {
 }
 
 // runLoss builds loss(x) over a learnable x, differentiates and runs it.
-func runLoss(t *testing.T, x []float32, build func(g *nn.Graph, x *G.Node) (*G.Node, *Stat)) (float64, *Stat, []float32) {
+func runLoss(t *testing.T, x []float32, build func(g *nn.Graph, x *gorgonia.Node) (*gorgonia.Node, *Stat)) (float64, *Stat, []float32) {
 	t.Helper()
 	p := nn.NewParam("x", 1, len(x))
 	copy(p.Data(), x)
@@ -104,7 +104,7 @@ func runLoss(t *testing.T, x []float32, build func(g *nn.Graph, x *G.Node) (*G.N
 func TestBCEOp(t *testing.T) {
 	x := []float32{0, 2, -3, 100}
 	for _, target := range []float64{0, 1} {
-		loss, st, grad := runLoss(t, x, func(g *nn.Graph, x *G.Node) (*G.Node, *Stat) { return BCE(g, "loss", x, target) })
+		loss, st, grad := runLoss(t, x, func(g *nn.Graph, x *gorgonia.Node) (*gorgonia.Node, *Stat) { return BCE(g, "loss", x, target) })
 		var want, wantProb float64
 		for i, v := range x {
 			l, d := BCEElem(float64(v), target)
@@ -125,7 +125,7 @@ func TestBCEOp(t *testing.T) {
 func TestMeanOp(t *testing.T) {
 	x := []float32{1, -2, 3.5, 0.5}
 	for _, sign := range []float64{1, -1} {
-		loss, st, grad := runLoss(t, x, func(g *nn.Graph, x *G.Node) (*G.Node, *Stat) { return Mean(g, "loss", x, sign) })
+		loss, st, grad := runLoss(t, x, func(g *nn.Graph, x *gorgonia.Node) (*gorgonia.Node, *Stat) { return Mean(g, "loss", x, sign) })
 		if !near(loss, sign*0.75, 1e-7) || !near(st.Mean, 0.75, 1e-12) {
 			t.Errorf("sign %g: loss %g mean %g, want %g, 0.75", sign, loss, st.Mean, sign*0.75)
 		}

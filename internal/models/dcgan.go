@@ -4,7 +4,7 @@ import (
 	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/rng"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 )
 
 // The DCGAN of ../shared/notes/reference-models.md for 28×28×1 images.
@@ -78,10 +78,10 @@ func newDCGANGenerator(latent, classes int, r *rng.RNG) *dcganGenerator {
 	return m
 }
 
-func (m *dcganGenerator) Forward(g *nn.Graph, z, labels *G.Node) *G.Node {
+func (m *dcganGenerator) Forward(g *nn.Graph, z, labels *gorgonia.Node) *gorgonia.Node {
 	b := z.Shape()[1]
 	if m.embed != nil {
-		var e *G.Node
+		var e *gorgonia.Node
 		if labels.Shape().Dims() == 2 {
 			e = g.SoftEmbedding(g.Param(m.embed), labels) // blended labels (K, B), for sampling
 		} else {
@@ -151,7 +151,7 @@ func newDCGANDiscriminator(classes int, r *rng.RNG) *dcganDiscriminator {
 	return m
 }
 
-func (m *dcganDiscriminator) Forward(g *nn.Graph, x, labels *G.Node) *G.Node {
+func (m *dcganDiscriminator) Forward(g *nn.Graph, x, labels *gorgonia.Node) *gorgonia.Node {
 	b := x.Shape()[3]
 	if m.embed != nil {
 		plane := g.Embedding(g.Param(m.embed), labels, 1, 28, 28, b) // (1, 28, 28, B)

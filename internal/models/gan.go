@@ -6,7 +6,7 @@ import (
 	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/rng"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 )
 
 // The fully connected GAN of Goodfellow et al. (2014), in its common
@@ -51,7 +51,7 @@ func newMLP(prefix string, sizes []int, last kernels.Act, image []int, r *rng.RN
 	return m
 }
 
-func (m *mlp) Forward(g *nn.Graph, x, _ *G.Node) *G.Node {
+func (m *mlp) Forward(g *nn.Graph, x, _ *gorgonia.Node) *gorgonia.Node {
 	b := x.Shape()[x.Shape().Dims()-1]
 	for i, l := range m.layers {
 		if i < len(m.layers)-1 {

@@ -3,7 +3,7 @@
 // a registry entry.
 //
 // Notation: B batch, Z latent size, K classes. z is fed feature-major (Z, B);
-// images are channel-major (1, B, 28, 28) in [−1, 1]; the discriminator
+// images are batch-last (1, 28, 28, B) in [−1, 1]; the discriminator
 // returns logits (or critic values) (1, B).
 package models
 
@@ -15,7 +15,7 @@ import (
 	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/rng"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 )
 
 // Loss says how a model's networks are trained.
@@ -37,7 +37,7 @@ type Net interface {
 	// the result (1, B). labels (B) holds class indices for conditional
 	// models and is nil otherwise; a conditional generator also accepts
 	// label weights (K, B) that blend the class embeddings.
-	Forward(g *nn.Graph, x, labels *G.Node) *G.Node
+	Forward(g *nn.Graph, x, labels *gorgonia.Node) *gorgonia.Node
 	// Params lists the learnables in checkpoint order.
 	Params() []*nn.Param
 	// Buffers lists the saved non-learnables (batch-norm running statistics).

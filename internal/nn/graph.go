@@ -1,7 +1,7 @@
 // Package nn builds gantrain's networks as gorgonia graphs out of custom ops
 // (internal/kernels does the arithmetic) and runs them on tape machines.
 //
-// Notation: B batch; activations are channel-major, (C, B, H, W) for images
+// Notation: B batch; activations are batch-last, (C, H, W, B) for images
 // and (F, B) for feature vectors; weights keep PyTorch's layouts.
 package nn
 
@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/gantrain/gantrain/internal/kernels"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -41,14 +41,14 @@ func (p *Param) Shape() []int { return []int(p.T.Shape().Clone()) }
 // Building errors are sticky: after the first one every method is a no-op
 // returning nil, and Err reports it.
 type Graph struct {
-	G *G.ExprGraph
+	Expr *gorgonia.ExprGraph // the gorgonia graph
 
 	train      bool                      // batch norm uses batch statistics
 	frozenBN   map[*kernels.BNStats]bool // train mode without running-stat updates
 	learnable  map[*Param]bool           // params whose gradient this graph computes
-	paramNodes map[*Param]*G.Node        // one node per param
-	need       map[*G.Node]bool          // nodes through which a gradient flows
-	learnNodes []*G.Node                 // in the order params were first used
+	paramNodes map[*Param]*gorgonia.Node // one node per param
+	need       map[*gorgonia.Node]bool   // nodes through which a gradient flows
+	learnNodes []*gorgonia.Node          // in the order params were first used
 	learnP     []*Param                  //
 	plain      bool                      // no fused ops, no shared im2col (SetPlain)
 	err        error
@@ -64,12 +64,12 @@ func (g *Graph) SetPlain(on bool) { g.plain = on }
 // PyTorch's model.train()); learn lists the params to differentiate.
 func NewGraph(train bool, learn ...*Param) *Graph {
 	g := &Graph{
-		G:          G.NewGraph(),
+		Expr:       gorgonia.NewGraph(),
 		train:      train,
 		frozenBN:   map[*kernels.BNStats]bool{},
 		learnable:  map[*Param]bool{},
-		paramNodes: map[*Param]*G.Node{},
-		need:       map[*G.Node]bool{},
+		paramNodes: map[*Param]*gorgonia.Node{},
+		need:       map[*gorgonia.Node]bool{},
 	}
 	for _, p := range learn {
 		g.learnable[p] = true
@@ -95,7 +95,7 @@ func (g *Graph) fail(err error) {
 }
 
 // Param returns the node of p in this graph, creating it on first use.
-func (g *Graph) Param(p *Param) *G.Node {
+func (g *Graph) Param(p *Param) *gorgonia.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -103,7 +103,7 @@ func (g *Graph) Param(p *Param) *G.Node {
 		return n
 	}
 	s := p.T.Shape()
-	n := G.NewTensor(g.G, tensor.Float32, s.Dims(), G.WithShape(s.Clone()...), G.WithName(p.Name), G.WithValue(p.T))
+	n := gorgonia.NewTensor(g.Expr, tensor.Float32, s.Dims(), gorgonia.WithShape(s.Clone()...), gorgonia.WithName(p.Name), gorgonia.WithValue(p.T))
 	g.paramNodes[p] = n
 	if g.learnable[p] {
 		g.need[n] = true
@@ -115,29 +115,29 @@ func (g *Graph) Param(p *Param) *G.Node {
 
 // Input makes a data input node with its own buffer; fill the returned
 // slice before each run.
-func (g *Graph) Input(name string, shape ...int) (*G.Node, []float32) {
+func (g *Graph) Input(name string, shape ...int) (*gorgonia.Node, []float32) {
 	if g.err != nil {
 		return nil, nil
 	}
 	t := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(shape...))
-	n := G.NewTensor(g.G, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
+	n := gorgonia.NewTensor(g.Expr, tensor.Float32, len(shape), gorgonia.WithShape(shape...), gorgonia.WithName(name), gorgonia.WithValue(t))
 	return n, t.Data().([]float32)
 }
 
 // InputFrom makes a data input node bound to an existing tensor, so that two
 // graphs can read the same buffer.
-func (g *Graph) InputFrom(name string, t *tensor.Dense) *G.Node {
+func (g *Graph) InputFrom(name string, t *tensor.Dense) *gorgonia.Node {
 	if g.err != nil {
 		return nil
 	}
 	s := t.Shape()
-	n := G.NewTensor(g.G, tensor.Float32, s.Dims(), G.WithShape(s.Clone()...), G.WithName(name), G.WithValue(t))
+	n := gorgonia.NewTensor(g.Expr, tensor.Float32, s.Dims(), gorgonia.WithShape(s.Clone()...), gorgonia.WithName(name), gorgonia.WithValue(t))
 	return n
 }
 
 // Apply adds an op node. The spec's DiffWRT is narrowed to the inputs that
 // need a gradient; Backward is only called for those.
-func (g *Graph) Apply(spec OpSpec, inputs ...*G.Node) (*G.Node, *Op) {
+func (g *Graph) Apply(spec OpSpec, inputs ...*gorgonia.Node) (*gorgonia.Node, *Op) {
 	if g.err != nil {
 		return nil, nil
 	}
@@ -156,7 +156,7 @@ func (g *Graph) Apply(spec OpSpec, inputs ...*G.Node) (*G.Node, *Op) {
 	}
 	spec.DiffWRT = need
 	op := NewOp(spec)
-	n, err := G.ApplyOp(op, inputs...)
+	n, err := gorgonia.ApplyOp(op, inputs...)
 	if err != nil {
 		g.fail(fmt.Errorf("nn: %s: %w", spec.Name, err))
 		return nil, nil
@@ -170,7 +170,7 @@ func (g *Graph) Apply(spec OpSpec, inputs ...*G.Node) (*G.Node, *Op) {
 // Backward differentiates the scalar cost with respect to every learnable
 // param used in the graph. Call it once per graph (gorgonia reuses stored
 // derivatives on a second call).
-func (g *Graph) Backward(cost *G.Node) {
+func (g *Graph) Backward(cost *gorgonia.Node) {
 	if g.err != nil {
 		return
 	}
@@ -178,7 +178,7 @@ func (g *Graph) Backward(cost *G.Node) {
 		g.fail(errors.New("nn: Backward on a graph without learnable params"))
 		return
 	}
-	if _, err := G.Grad(cost, g.learnNodes...); err != nil {
+	if _, err := gorgonia.Grad(cost, g.learnNodes...); err != nil {
 		g.fail(fmt.Errorf("nn: gradient: %w", err))
 	}
 }
@@ -186,9 +186,9 @@ func (g *Graph) Backward(cost *G.Node) {
 // Machine is a compiled graph: a gorgonia tape machine plus the params it
 // differentiates.
 type Machine struct {
-	vm     G.VM
+	vm     gorgonia.VM
 	params []*Param
-	nodes  []*G.Node
+	nodes  []*gorgonia.Node
 }
 
 // Compile makes the tape machine. It must come after Backward.
@@ -196,15 +196,15 @@ func (g *Graph) Compile() (*Machine, error) {
 	if g.err != nil {
 		return nil, g.err
 	}
-	var opts []G.VMOpt
+	var opts []gorgonia.VMOpt
 	if len(g.learnNodes) > 0 {
-		opts = append(opts, G.BindDualValues(g.learnNodes...))
+		opts = append(opts, gorgonia.BindDualValues(g.learnNodes...))
 	}
 	if !g.train {
-		opts = append(opts, G.EvalMode())
+		opts = append(opts, gorgonia.EvalMode())
 	}
-	var vm G.VM
-	err := catch(func() { vm = G.NewTapeMachine(g.G, opts...) })
+	var vm gorgonia.VM
+	err := catch(func() { vm = gorgonia.NewTapeMachine(g.Expr, opts...) })
 	if err != nil {
 		return nil, fmt.Errorf("nn: compiling graph: %w", err)
 	}

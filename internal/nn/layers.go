@@ -5,7 +5,7 @@ import (
 
 	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/rng"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 )
 
 // Layers: each makes its named params (PyTorch names and layouts), adds its
@@ -63,11 +63,11 @@ func initConv(w, b *Param, r *rng.RNG, std float64) {
 
 // Forward maps x (in, H, W, B) to (out, OH, OW, B) and applies act
 // (fused with the bias).
-func (l *Conv2dLayer) Forward(g *Graph, x *G.Node, act kernels.Act) *G.Node {
+func (l *Conv2dLayer) Forward(g *Graph, x *gorgonia.Node, act kernels.Act) *gorgonia.Node {
 	return biasAct(g, g.Conv2d(x, g.Param(l.W), l.Stride, l.Pad), l.B, act)
 }
 
-func biasAct(g *Graph, y *G.Node, b *Param, act kernels.Act, shape ...int) *G.Node {
+func biasAct(g *Graph, y *gorgonia.Node, b *Param, act kernels.Act, shape ...int) *gorgonia.Node {
 	switch {
 	case b != nil:
 		return g.BiasAct(y, g.Param(b), act, shape...)
@@ -101,7 +101,7 @@ func (l *ConvT2dLayer) Init(r *rng.RNG, std float64) { initConv(l.W, l.B, r, std
 
 // Forward maps x (in, H, W, B) to (out, (H−1)·s−2p+k, …, B) and applies
 // act (fused with the bias).
-func (l *ConvT2dLayer) Forward(g *Graph, x *G.Node, act kernels.Act) *G.Node {
+func (l *ConvT2dLayer) Forward(g *Graph, x *gorgonia.Node, act kernels.Act) *gorgonia.Node {
 	return biasAct(g, g.ConvTranspose2d(x, g.Param(l.W), l.Stride, l.Pad), l.B, act)
 }
 
@@ -130,7 +130,7 @@ func (l *LinearLayer) Init(r *rng.RNG, std float64) {
 
 // Forward maps x (in, B) — or (…, B) holding in·B values — to (out, B) and
 // applies act (fused with the bias); an optional shape relabels the output.
-func (l *LinearLayer) Forward(g *Graph, x *G.Node, act kernels.Act, shape ...int) *G.Node {
+func (l *LinearLayer) Forward(g *Graph, x *gorgonia.Node, act kernels.Act, shape ...int) *gorgonia.Node {
 	return biasAct(g, g.Linear(x, g.Param(l.W)), l.B, act, shape...)
 }
 
@@ -163,7 +163,7 @@ func (l *BatchNormLayer) Init(r *rng.RNG, std float64) {
 
 // Forward normalises x (C, …) and applies act; an optional shape relabels
 // the output ((C·H·W, B) features as (C, H, W, B) images and back).
-func (l *BatchNormLayer) Forward(g *Graph, x *G.Node, act kernels.Act, shape ...int) *G.Node {
+func (l *BatchNormLayer) Forward(g *Graph, x *gorgonia.Node, act kernels.Act, shape ...int) *gorgonia.Node {
 	return g.BatchNorm(x, g.Param(l.Gamma), g.Param(l.Beta), l.Stats, act, shape...)
 }
 

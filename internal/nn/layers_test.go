@@ -9,7 +9,7 @@ import (
 
 	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/rng"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -98,10 +98,10 @@ func checkClose(t *testing.T, name string, got, want []float64, atol, rtol float
 
 // runOp binds each input as a learnable param, builds y = build(inputs),
 // differentiates L = Σ y·dy and runs the graph once. It returns y and dL/dinput.
-func runOp(t *testing.T, inputs []*Param, build func(g *Graph, in []*G.Node) *G.Node, dy []float32) ([]float32, [][]float32) {
+func runOp(t *testing.T, inputs []*Param, build func(g *Graph, in []*gorgonia.Node) *gorgonia.Node, dy []float32) ([]float32, [][]float32) {
 	t.Helper()
 	g := NewGraph(true, inputs...)
-	nodes := make([]*G.Node, len(inputs))
+	nodes := make([]*gorgonia.Node, len(inputs))
 	for i, p := range inputs {
 		nodes[i] = g.Param(p)
 	}
@@ -122,7 +122,7 @@ func runOp(t *testing.T, inputs []*Param, build func(g *Graph, in []*G.Node) *G.
 			out[0] = float32(acc)
 			return nil
 		},
-		Backward: func(need []bool, v G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+		Backward: func(need []bool, v gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, _ := g.Apply(OpSpec{
 				Name: "dot_grad", In: []tensor.Shape{ys, nil}, Out: ys,
 				Forward: func(v [][]float32, dx []float32) error {
@@ -132,7 +132,7 @@ func runOp(t *testing.T, inputs []*Param, build func(g *Graph, in []*G.Node) *G.
 					return nil
 				},
 			}, v[1], grad)
-			return G.Nodes{dx, nil}, nil
+			return gorgonia.Nodes{dx, nil}, nil
 		},
 	}, y, dyNode)
 	g.Backward(cost)
@@ -231,7 +231,7 @@ func TestConvTransposeMatchesTorch(t *testing.T) {
 			if c.B != nil {
 				params = append(params, paramFrom("b", f32(c.B), co))
 			}
-			y, grads := runOp(t, params, func(g *Graph, in []*G.Node) *G.Node {
+			y, grads := runOp(t, params, func(g *Graph, in []*gorgonia.Node) *gorgonia.Node {
 				y := g.ConvTranspose2d(in[0], in[1], c.Args.Stride, c.Args.Padding)
 				if len(in) == 3 {
 					y = g.AddBias(y, in[2])
@@ -257,7 +257,7 @@ func TestConv2dMatchesTorch(t *testing.T) {
 		paramFrom("x", toCB(c.X, n, ci, h*w), ci, h, w, n),
 		paramFrom("w", f32(c.W), c.WShape...),
 		paramFrom("b", f32(c.B), co),
-	}, func(g *Graph, in []*G.Node) *G.Node {
+	}, func(g *Graph, in []*gorgonia.Node) *gorgonia.Node {
 		return g.AddBias(g.Conv2d(in[0], in[1], c.Args.Stride, c.Args.Padding), in[2])
 	}, toCB(c.DY, n, co, ohw))
 	checkClose(t, "y", fromCB(y, n, co, ohw), c.Y, 1e-5, 1e-5)
@@ -286,7 +286,7 @@ func TestLinearMatchesTorch(t *testing.T) {
 		paramFrom("x", f32(transpose2(c.X, n, in)), in, n),
 		paramFrom("w", f32(c.W), out, in),
 		paramFrom("b", f32(c.B), out),
-	}, func(g *Graph, v []*G.Node) *G.Node {
+	}, func(g *Graph, v []*gorgonia.Node) *gorgonia.Node {
 		return g.AddBias(g.Linear(v[0], v[1]), v[2])
 	}, f32(transpose2(c.DY, n, out)))
 	checkClose(t, "y", transpose2(f64(y), out, n), c.Y, 1e-5, 1e-5)
@@ -303,7 +303,7 @@ func TestBatchNormMatchesTorch(t *testing.T) {
 		paramFrom("x", toCB(c.X, n, ch, hw), ch, c.XShape[2], c.XShape[3], n),
 		paramFrom("gamma", f32(c.W), ch),
 		paramFrom("beta", f32(c.B), ch),
-	}, func(g *Graph, in []*G.Node) *G.Node {
+	}, func(g *Graph, in []*gorgonia.Node) *gorgonia.Node {
 		return g.BatchNorm(in[0], in[1], in[2], st, kernels.Identity)
 	}, toCB(c.DY, n, ch, hw))
 	checkClose(t, "y", fromCB(y, n, ch, hw), c.Y, 1e-5, 1e-5)
@@ -340,7 +340,7 @@ func TestConv2dFiniteDifferences(t *testing.T) {
 				paramFrom("x", toCB(x, cc.n, cc.c, cc.h*cc.w), cc.c, cc.h, cc.w, cc.n),
 				paramFrom("w", f32(w), cc.o, cc.c, cc.k, cc.k),
 				paramFrom("b", f32(b), cc.o),
-			}, func(g *Graph, in []*G.Node) *G.Node {
+			}, func(g *Graph, in []*gorgonia.Node) *gorgonia.Node {
 				return g.AddBias(g.Conv2d(in[0], in[1], cc.s, cc.p), in[2])
 			}, toCB(dy, cc.n, cc.o, oh*ow))
 			checkClose(t, "y", fromCB(y, cc.n, cc.o, oh*ow), yRef, 1e-4, 1e-4)
@@ -372,7 +372,7 @@ func TestConvTranspose2dFiniteDifferences(t *testing.T) {
 				paramFrom("x", toCB(x, cc.n, cc.c, cc.h*cc.w), cc.c, cc.h, cc.w, cc.n),
 				paramFrom("w", f32(w), cc.c, cc.o, cc.k, cc.k),
 				paramFrom("b", f32(b), cc.o),
-			}, func(g *Graph, in []*G.Node) *G.Node {
+			}, func(g *Graph, in []*gorgonia.Node) *gorgonia.Node {
 				return g.AddBias(g.ConvTranspose2d(in[0], in[1], cc.s, cc.p), in[2])
 			}, toCB(dy, cc.n, cc.o, oh*ow))
 			checkClose(t, "y", fromCB(y, cc.n, cc.o, oh*ow), yRef, 1e-4, 1e-4)
@@ -409,7 +409,7 @@ func TestLinearFiniteDifferences(t *testing.T) {
 	y, grads := runOp(t, []*Param{
 		paramFrom("x", f32(transpose2(x, n, in)), in, n),
 		paramFrom("w", f32(w), out, in),
-	}, func(g *Graph, v []*G.Node) *G.Node { return g.Linear(v[0], v[1]) }, f32(transpose2(dy, n, out)))
+	}, func(g *Graph, v []*gorgonia.Node) *gorgonia.Node { return g.Linear(v[0], v[1]) }, f32(transpose2(dy, n, out)))
 	checkClose(t, "y", transpose2(f64(y), out, n), linearRef(x, n, in, w, out, nil), 1e-5, 1e-5)
 	checkClose(t, "dx", transpose2(f64(grads[0]), in, n), numGrad(x, dy, func(v []float64) []float64 { return linearRef(v, n, in, w, out, nil) }), 1e-4, 1e-4)
 	checkClose(t, "dw", f64(grads[1]), numGrad(w, dy, func(v []float64) []float64 { return linearRef(x, n, in, v, out, nil) }), 1e-4, 1e-4)
@@ -430,7 +430,9 @@ func TestBatchNormFiniteDifferences(t *testing.T) {
 			paramFrom("x", toCB(x, n, c, hw), c, hw*n),
 			paramFrom("gamma", f32(gamma), c),
 			paramFrom("beta", f32(beta), c),
-		}, func(g *Graph, in []*G.Node) *G.Node { return g.BatchNorm(in[0], in[1], in[2], st, kernels.Identity) }, toCB(dy, n, c, hw))
+		}, func(g *Graph, in []*gorgonia.Node) *gorgonia.Node {
+			return g.BatchNorm(in[0], in[1], in[2], st, kernels.Identity)
+		}, toCB(dy, n, c, hw))
 		ref := func(x, gm, bt []float64) []float64 { return batchNormRef(x, n, c, hw, gm, bt, 1e-5) }
 		checkClose(t, "y", fromCB(y, n, c, hw), ref(x, gamma, beta), 1e-5, 1e-4)
 		checkClose(t, "dx", fromCB(grads[0], n, c, hw), numGrad(x, dy, func(v []float64) []float64 { return ref(v, gamma, beta) }), 1e-4, 1e-3)
@@ -464,7 +466,7 @@ func TestActivationFiniteDifferences(t *testing.T) {
 				return y
 			}
 			y, grads := runOp(t, []*Param{paramFrom("x", f32(x), 4, 10)},
-				func(g *Graph, in []*G.Node) *G.Node { return g.Activation(in[0], a) }, f32(dy))
+				func(g *Graph, in []*gorgonia.Node) *gorgonia.Node { return g.Activation(in[0], a) }, f32(dy))
 			checkClose(t, "y", f64(y), apply(x), 1e-6, 1e-6)
 			checkClose(t, "dx", f64(grads[0]), numGrad(x, dy, apply), 1e-5, 1e-4)
 		})
@@ -511,7 +513,9 @@ func TestFusedActivationsFiniteDifferences(t *testing.T) {
 				paramFrom("x", toCB(x, n, c, hw), c, hw, n),
 				paramFrom("gamma", f32(gamma), c),
 				paramFrom("beta", f32(beta), c),
-			}, func(g *Graph, in []*G.Node) *G.Node { return g.BatchNorm(in[0], in[1], in[2], st, a, c*hw, n) }, toCB(dy, n, c, hw))
+			}, func(g *Graph, in []*gorgonia.Node) *gorgonia.Node {
+				return g.BatchNorm(in[0], in[1], in[2], st, a, c*hw, n)
+			}, toCB(dy, n, c, hw))
 			checkClose(t, "y", fromCB(y, n, c, hw), ref(x, gamma, beta), 1e-5, 1e-4)
 			checkClose(t, "dx", fromCB(grads[0], n, c, hw), numGrad(x, dy, func(v []float64) []float64 { return ref(v, gamma, beta) }), 1e-4, 1e-3)
 			checkClose(t, "dgamma", f64(grads[1]), numGrad(gamma, dy, func(v []float64) []float64 { return ref(x, v, beta) }), 1e-4, 1e-4)
@@ -534,7 +538,7 @@ func TestFusedActivationsFiniteDifferences(t *testing.T) {
 			y, grads = runOp(t, []*Param{
 				paramFrom("x", toCB(x, n, c, hw), c, hw*n),
 				paramFrom("b", f32(b), c),
-			}, func(g *Graph, in []*G.Node) *G.Node { return g.BiasAct(in[0], in[1], a) }, toCB(dy, n, c, hw))
+			}, func(g *Graph, in []*gorgonia.Node) *gorgonia.Node { return g.BiasAct(in[0], in[1], a) }, toCB(dy, n, c, hw))
 			checkClose(t, "bias y", fromCB(y, n, c, hw), biasRef(x, b), 1e-5, 1e-5)
 			checkClose(t, "bias dx", fromCB(grads[0], n, c, hw), numGrad(x, dy, func(v []float64) []float64 { return biasRef(v, b) }), 1e-4, 1e-3)
 			checkClose(t, "bias db", f64(grads[1]), numGrad(b, dy, func(v []float64) []float64 { return biasRef(x, v) }), 1e-4, 1e-3)

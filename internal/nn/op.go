@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -34,7 +34,7 @@ type Op struct {
 	// one-element slices. For a scalar output, out has one element.
 	fwd func(in [][]float32, out []float32) error
 	// back builds the gradient nodes of the inputs (nil where not needed).
-	back func(need []bool, in G.Nodes, out, grad *G.Node) (G.Nodes, error)
+	back func(need []bool, in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error)
 
 	out    *tensor.Dense
 	outBuf []float32
@@ -47,7 +47,7 @@ type OpSpec struct {
 	Out      tensor.Shape   // nil for a scalar output
 	DiffWRT  []bool         // which inputs get a gradient; nil: none
 	Forward  func(in [][]float32, out []float32) error
-	Backward func(need []bool, in G.Nodes, out, grad *G.Node) (G.Nodes, error)
+	Backward func(need []bool, in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error)
 }
 
 // NewOp makes an Op from its spec.
@@ -82,13 +82,13 @@ func tensorType(s tensor.Shape, a hm.TypeVariable) hm.Type {
 	if s == nil {
 		return a
 	}
-	return G.TensorType{Dims: s.Dims(), Of: a}
+	return gorgonia.TensorType{Dims: s.Dims(), Of: a}
 }
 
-// Arity implements G.Op.
+// Arity implements gorgonia.Op.
 func (op *Op) Arity() int { return len(op.inShapes) }
 
-// Type implements G.Op.
+// Type implements gorgonia.Op.
 func (op *Op) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	ts := make([]hm.Type, 0, len(op.inShapes)+1)
@@ -99,8 +99,8 @@ func (op *Op) Type() hm.Type {
 	return hm.NewFnType(ts...)
 }
 
-// InferShape implements G.Op; it also checks the input shapes.
-func (op *Op) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+// InferShape implements gorgonia.Op; it also checks the input shapes.
+func (op *Op) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	if len(in) != len(op.inShapes) {
 		return nil, fmt.Errorf("%s: %d inputs, want %d", op.name, len(in), len(op.inShapes))
 	}
@@ -126,8 +126,8 @@ func (op *Op) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return op.outShape.Clone(), nil
 }
 
-// Do implements G.Op.
-func (op *Op) Do(vals ...G.Value) (G.Value, error) {
+// Do implements gorgonia.Op.
+func (op *Op) Do(vals ...gorgonia.Value) (gorgonia.Value, error) {
 	in := make([][]float32, len(vals))
 	for i, v := range vals {
 		switch t := v.(type) {
@@ -140,7 +140,7 @@ func (op *Op) Do(vals ...G.Value) (G.Value, error) {
 				return nil, fmt.Errorf("%s: input %d has %d elements, want %d", op.name, i, len(f), want.TotalSize())
 			}
 			in[i] = f
-		case *G.F32:
+		case *gorgonia.F32:
 			in[i] = []float32{float32(*t)}
 		default:
 			return nil, fmt.Errorf("%s: input %d is %T, want float32 tensor or scalar", op.name, i, v)
@@ -150,24 +150,24 @@ func (op *Op) Do(vals ...G.Value) (G.Value, error) {
 		return nil, &OpError{Op: op.name, Err: err}
 	}
 	if op.outShape == nil {
-		return G.NewF32(op.outBuf[0]), nil
+		return gorgonia.NewF32(op.outBuf[0]), nil
 	}
 	return op.out, nil
 }
 
-// ReturnsPtr implements G.Op.
+// ReturnsPtr implements gorgonia.Op.
 func (op *Op) ReturnsPtr() bool { return false }
 
-// CallsExtern implements G.Op.
+// CallsExtern implements gorgonia.Op.
 func (op *Op) CallsExtern() bool { return false }
 
-// OverwritesInput implements G.Op.
+// OverwritesInput implements gorgonia.Op.
 func (op *Op) OverwritesInput() int { return -1 }
 
-// WriteHash implements G.Op.
+// WriteHash implements gorgonia.Op.
 func (op *Op) WriteHash(h hash.Hash) { fmt.Fprintf(h, "%s#%d", op.name, op.id) }
 
-// Hashcode implements G.Op.
+// Hashcode implements gorgonia.Op.
 func (op *Op) Hashcode() uint32 {
 	h := fnv.New32a()
 	op.WriteHash(h)
@@ -176,11 +176,11 @@ func (op *Op) Hashcode() uint32 {
 
 func (op *Op) String() string { return op.name }
 
-// DiffWRT implements G.SDOp.
+// DiffWRT implements gorgonia.SDOp.
 func (op *Op) DiffWRT(int) []bool { return op.diffWRT }
 
-// SymDiff implements G.SDOp.
-func (op *Op) SymDiff(in G.Nodes, out, grad *G.Node) (G.Nodes, error) {
+// SymDiff implements gorgonia.SDOp.
+func (op *Op) SymDiff(in gorgonia.Nodes, out, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	if op.back == nil {
 		return nil, fmt.Errorf("%s is not differentiable", op.name)
 	}

@@ -5,14 +5,14 @@ import (
 
 	"github.com/gantrain/gantrain/internal/blas"
 	"github.com/gantrain/gantrain/internal/kernels"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // The graph-level operations. Each takes nodes in the channel-major layout
 // and returns the output node; shapes are checked when the node is made.
 
-func shapeOf(n *G.Node) tensor.Shape {
+func shapeOf(n *gorgonia.Node) tensor.Shape {
 	if n == nil {
 		return nil
 	}
@@ -21,14 +21,14 @@ func shapeOf(n *G.Node) tensor.Shape {
 
 // Conv2d is a convolution without bias: x (C, H, W, B), w (Cout, C, K, K) →
 // (Cout, OH, OW, B).
-func (g *Graph) Conv2d(x, w *G.Node, stride, pad int) *G.Node {
+func (g *Graph) Conv2d(x, w *gorgonia.Node, stride, pad int) *gorgonia.Node {
 	n, _ := g.conv2d(x, w, stride, pad)
 	return n
 }
 
 // conv2d also returns the op's column buffer: after the op has run in a
 // pass, it holds im2col(x) of that pass.
-func (g *Graph) conv2d(x, w *G.Node, stride, pad int) (*G.Node, []float32) {
+func (g *Graph) conv2d(x, w *gorgonia.Node, stride, pad int) (*gorgonia.Node, []float32) {
 	if g.err != nil {
 		return nil, nil
 	}
@@ -61,8 +61,8 @@ func (g *Graph) conv2d(x, w *G.Node, stride, pad int) (*G.Node, []float32) {
 			withScratch(geo.Rows()*geo.Cols(), func(c []float32) { kernels.ConvForward(geo, cout, in[0], in[1], y, c) })
 			return nil
 		},
-		Backward: func(need []bool, in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
-			grads := make(G.Nodes, 2)
+		Backward: func(need []bool, in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+			grads := make(gorgonia.Nodes, 2)
 			if need[0] {
 				grads[0] = g.convBackwardData(geo, cout, dy, in[1])
 			}
@@ -78,7 +78,7 @@ func (g *Graph) conv2d(x, w *G.Node, stride, pad int) (*G.Node, []float32) {
 }
 
 // convBackwardData: dx (C, H, W, B) = col2im(wᵀ·dy).
-func (g *Graph) convBackwardData(geo kernels.Geom, cout int, dy, w *G.Node) *G.Node {
+func (g *Graph) convBackwardData(geo kernels.Geom, cout int, dy, w *gorgonia.Node) *gorgonia.Node {
 	n, _ := g.Apply(OpSpec{
 		Name: "conv2d_dx",
 		In:   []tensor.Shape{shapeOf(dy), shapeOf(w)},
@@ -95,7 +95,7 @@ func (g *Graph) convBackwardData(geo kernels.Geom, cout int, dy, w *G.Node) *G.N
 // im2col(x), written by the forward op earlier in the same pass (dy
 // depends on that op's output, so the order is guaranteed). With cols nil
 // the op computes its own.
-func (g *Graph) convBackwardFilter(geo kernels.Geom, cout int, x, dy *G.Node, ws tensor.Shape, cols []float32) *G.Node {
+func (g *Graph) convBackwardFilter(geo kernels.Geom, cout int, x, dy *gorgonia.Node, ws tensor.Shape, cols []float32) *gorgonia.Node {
 	n, _ := g.Apply(OpSpec{
 		Name: "conv2d_dw",
 		In:   []tensor.Shape{shapeOf(x), shapeOf(dy)},
@@ -116,7 +116,7 @@ func (g *Graph) convBackwardFilter(geo kernels.Geom, cout int, x, dy *G.Node, ws
 // ConvTranspose2d, output_padding 0): x (Cin, H, W, B), w (Cin, Cout, K, K) →
 // (Cout, (H−1)·s − 2p + K, …, B). It is the adjoint of Conv2d with the same
 // weight, which gives its forward and backward passes.
-func (g *Graph) ConvTranspose2d(x, w *G.Node, stride, pad int) *G.Node {
+func (g *Graph) ConvTranspose2d(x, w *gorgonia.Node, stride, pad int) *gorgonia.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -145,8 +145,8 @@ func (g *Graph) ConvTranspose2d(x, w *G.Node, stride, pad int) *G.Node {
 			withScratch(geo.Rows()*geo.Cols(), func(c []float32) { kernels.ConvBackwardData(geo, cin, in[0], in[1], y, c) })
 			return nil
 		},
-		Backward: func(need []bool, in G.Nodes, _, dy *G.Node) (G.Nodes, error) {
-			grads := make(G.Nodes, 2)
+		Backward: func(need []bool, in gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+			grads := make(gorgonia.Nodes, 2)
 			var dyCols []float32
 			if need[0] {
 				// dx = conv(dy, w): w's (Cin, Cout, K, K) is a Conv2d weight
@@ -165,7 +165,7 @@ func (g *Graph) ConvTranspose2d(x, w *G.Node, stride, pad int) *G.Node {
 // convTBackwardFilter: dw (Cin, Cout, K, K) = x·im2col(dy)ᵀ. When the dx
 // node exists, its op has computed im2col(dy) into dyCols; the node is made
 // an input so that it runs first. Otherwise the op computes its own.
-func (g *Graph) convTBackwardFilter(geo kernels.Geom, cin int, x, dy *G.Node, ws tensor.Shape, dx *G.Node, dyCols []float32) *G.Node {
+func (g *Graph) convTBackwardFilter(geo kernels.Geom, cin int, x, dy *gorgonia.Node, ws tensor.Shape, dx *gorgonia.Node, dyCols []float32) *gorgonia.Node {
 	if dx == nil || g.plain || dyCols == nil {
 		n, _ := g.Apply(OpSpec{
 			Name: "conv_transpose2d_dw",
@@ -193,7 +193,7 @@ func (g *Graph) convTBackwardFilter(geo kernels.Geom, cin int, x, dy *G.Node, ws
 // Linear is a fully connected layer without bias in feature-major layout:
 // x (In, B) — or any (…, B) whose leading dimensions multiply to In, such as
 // (C, H, W, B) images — and w (Out, In) → (Out, B) = w·x.
-func (g *Graph) Linear(x, w *G.Node) *G.Node {
+func (g *Graph) Linear(x, w *gorgonia.Node) *gorgonia.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -210,8 +210,8 @@ func (g *Graph) Linear(x, w *G.Node) *G.Node {
 			blas.Sgemm(false, false, out, b, in, 1, v[1], in, v[0], b, 0, y, b)
 			return nil
 		},
-		Backward: func(need []bool, v G.Nodes, _, dy *G.Node) (G.Nodes, error) {
-			grads := make(G.Nodes, 2)
+		Backward: func(need []bool, v gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+			grads := make(gorgonia.Nodes, 2)
 			if need[0] {
 				grads[0], _ = g.Apply(OpSpec{
 					Name: "linear_dx", In: []tensor.Shape{{out, b}, ws}, Out: xs,
@@ -237,11 +237,11 @@ func (g *Graph) Linear(x, w *G.Node) *G.Node {
 }
 
 // AddBias adds b[c] to channel c of x (C, …).
-func (g *Graph) AddBias(x, b *G.Node) *G.Node { return g.BiasAct(x, b, kernels.Identity) }
+func (g *Graph) AddBias(x, b *gorgonia.Node) *gorgonia.Node { return g.BiasAct(x, b, kernels.Identity) }
 
 // BiasAct adds b[c] to channel c of x (C, …) and applies a: one pass. An
 // optional shape relabels the output (see Activation).
-func (g *Graph) BiasAct(x, b *G.Node, a kernels.Act, shape ...int) *G.Node {
+func (g *Graph) BiasAct(x, b *gorgonia.Node, a kernels.Act, shape ...int) *gorgonia.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -268,8 +268,8 @@ func (g *Graph) BiasAct(x, b *G.Node, a kernels.Act, shape ...int) *G.Node {
 			kernels.BiasAct(v[0], v[1], y, m, a)
 			return nil
 		},
-		Backward: func(need []bool, v G.Nodes, y, dy *G.Node) (G.Nodes, error) {
-			grads := make(G.Nodes, 2)
+		Backward: func(need []bool, v gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+			grads := make(gorgonia.Nodes, 2)
 			// The gradient before the activation: dy itself for the identity.
 			dpre := dy
 			if a != kernels.Identity || !os.Eq(xs) {
@@ -302,7 +302,7 @@ func (g *Graph) BiasAct(x, b *G.Node, a kernels.Act, shape ...int) *G.Node {
 // Activation applies a to x elementwise. An optional shape (same size)
 // reshapes the result, e.g. (C·H·W, B) features into (C, H, W, B) images:
 // the layouts make that free.
-func (g *Graph) Activation(x *G.Node, a kernels.Act, shape ...int) *G.Node {
+func (g *Graph) Activation(x *gorgonia.Node, a kernels.Act, shape ...int) *gorgonia.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -321,7 +321,7 @@ func (g *Graph) Activation(x *G.Node, a kernels.Act, shape ...int) *G.Node {
 			kernels.ActForward(a, v[0], y)
 			return nil
 		},
-		Backward: func(need []bool, v G.Nodes, y, dy *G.Node) (G.Nodes, error) {
+		Backward: func(need []bool, v gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 			dx, _ := g.Apply(OpSpec{
 				Name: a.String() + "_grad", In: []tensor.Shape{os, os}, Out: xs,
 				Forward: func(v [][]float32, dx []float32) error {
@@ -329,7 +329,7 @@ func (g *Graph) Activation(x *G.Node, a kernels.Act, shape ...int) *G.Node {
 					return nil
 				},
 			}, y, dy)
-			return G.Nodes{dx}, g.err
+			return gorgonia.Nodes{dx}, g.err
 		},
 	}, x)
 	return n
@@ -339,7 +339,7 @@ func (g *Graph) Activation(x *G.Node, a kernels.Act, shape ...int) *G.Node {
 // shape relabels the output (see Activation). In a training graph it uses
 // the batch statistics and updates st's running statistics (unless frozen
 // with FreezeStats); in an evaluation graph it uses the running statistics.
-func (g *Graph) BatchNorm(x, gamma, beta *G.Node, st *kernels.BNStats, a kernels.Act, shape ...int) *G.Node {
+func (g *Graph) BatchNorm(x, gamma, beta *gorgonia.Node, st *kernels.BNStats, a kernels.Act, shape ...int) *gorgonia.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -388,8 +388,8 @@ func (g *Graph) BatchNorm(x, gamma, beta *G.Node, st *kernels.BNStats, a kernels
 			kernels.BNForwardTrain(v[0], y, v[1], v[2], mean, invstd, m, st, update, a)
 			return nil
 		},
-		Backward: func(need []bool, v G.Nodes, y, dy *G.Node) (G.Nodes, error) {
-			grads := make(G.Nodes, 3)
+		Backward: func(need []bool, v gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+			grads := make(gorgonia.Nodes, 3)
 			// One op computes dx and the sums behind dγ and dβ; the
 			// dγ and dβ nodes take it as input so they run after it.
 			bwd, _ := g.Apply(OpSpec{

@@ -5,7 +5,7 @@ import (
 
 	"github.com/gantrain/gantrain/internal/blas"
 	"github.com/gantrain/gantrain/internal/parallel"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -15,7 +15,7 @@ import (
 // indices as float32. The result is feature-major (D, B), as z is; an
 // optional shape of D·B values relabels it, e.g. (1, 28, 28, B) to use each
 // row as an image plane.
-func (g *Graph) Embedding(table, labels *G.Node, shape ...int) *G.Node {
+func (g *Graph) Embedding(table, labels *gorgonia.Node, shape ...int) *gorgonia.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -58,7 +58,7 @@ func (g *Graph) Embedding(table, labels *G.Node, shape ...int) *G.Node {
 			}
 			return nil
 		},
-		Backward: func(need []bool, v G.Nodes, _, dy *G.Node) (G.Nodes, error) {
+		Backward: func(need []bool, v gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
 			dt, _ := g.Apply(OpSpec{
 				Name: "embedding_grad", In: []tensor.Shape{out, ls}, Out: ts,
 				Forward: func(v [][]float32, dtab []float32) error {
@@ -77,14 +77,14 @@ func (g *Graph) Embedding(table, labels *G.Node, shape ...int) *G.Node {
 					return nil
 				},
 			}, dy, v[1])
-			return G.Nodes{dt, nil}, g.err
+			return gorgonia.Nodes{dt, nil}, g.err
 		},
 	}, table, labels)
 	return n
 }
 
 // Mul multiplies two tensors of the same shape elementwise.
-func (g *Graph) Mul(a, b *G.Node) *G.Node {
+func (g *Graph) Mul(a, b *gorgonia.Node) *gorgonia.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -103,8 +103,8 @@ func (g *Graph) Mul(a, b *G.Node) *G.Node {
 	n, _ := g.Apply(OpSpec{
 		Name: "mul", In: []tensor.Shape{as, bs}, Out: as, DiffWRT: []bool{true, true},
 		Forward: func(v [][]float32, y []float32) error { mul(v[0], v[1], y); return nil },
-		Backward: func(need []bool, v G.Nodes, _, dy *G.Node) (G.Nodes, error) {
-			grads := make(G.Nodes, 2)
+		Backward: func(need []bool, v gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+			grads := make(gorgonia.Nodes, 2)
 			for i := range 2 {
 				if !need[i] {
 					continue
@@ -121,7 +121,7 @@ func (g *Graph) Mul(a, b *G.Node) *G.Node {
 }
 
 // Concat stacks a (Ca, …) and b (Cb, …) along the channel axis.
-func (g *Graph) Concat(a, b *G.Node) *G.Node {
+func (g *Graph) Concat(a, b *gorgonia.Node) *gorgonia.Node {
 	if g.err != nil {
 		return nil
 	}
@@ -140,8 +140,8 @@ func (g *Graph) Concat(a, b *G.Node) *G.Node {
 			copy(y[na:], v[1])
 			return nil
 		},
-		Backward: func(need []bool, v G.Nodes, _, dy *G.Node) (G.Nodes, error) {
-			grads := make(G.Nodes, 2)
+		Backward: func(need []bool, v gorgonia.Nodes, _, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+			grads := make(gorgonia.Nodes, 2)
 			for i, s := range []tensor.Shape{as, bs} {
 				if !need[i] {
 					continue
@@ -165,7 +165,7 @@ func (g *Graph) Concat(a, b *G.Node) *G.Node {
 // result (D, B) is tableᵀ·weights, so one-hot weights give Embedding and
 // intermediate weights blend labels (for morphing between classes when
 // sampling; it has no gradient).
-func (g *Graph) SoftEmbedding(table, weights *G.Node) *G.Node {
+func (g *Graph) SoftEmbedding(table, weights *gorgonia.Node) *gorgonia.Node {
 	if g.err != nil {
 		return nil
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gantrain/gantrain/internal/blas"
 	"github.com/gantrain/gantrain/internal/checkpoint"
 	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/data"
@@ -117,6 +118,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	fmt.Fprintf(o.ErrOut, "gantrain: training %s on %s (%d images) into %s\n", cfg.Model, o.Data.Source, o.Data.N, o.RunDir)
 	if o.Resume != nil {
 		fmt.Fprintf(o.ErrOut, "gantrain: resuming from %s (step %d)\n", o.Resume.Dir, step)
+		if w := threadWarning(o.Resume.State.Threads, parallel.Threads(), blas.Name()); w != "" {
+			fmt.Fprintln(o.ErrOut, "gantrain: warning: "+w)
+		}
 	}
 	if o.Note != "" {
 		fmt.Fprintln(o.ErrOut, "gantrain: note: "+o.Note)
@@ -312,6 +316,19 @@ func CheckData(model *models.GAN, ds *data.Dataset) error {
 }
 
 // restore loads a checkpoint into the trainer and batcher and returns its step.
+// threadWarning says why a resumed run will not match an uninterrupted one
+// bit for bit, or returns "". gantrain's own kernels and GEMM give results
+// independent of the thread count (TestThreadCountDoesNotChangeResults);
+// OpenBLAS (-tags openblas) does not, as blas.Sgemm hands it blocks of C
+// whose sizes depend on the thread count, and its kernels treat edge blocks
+// differently. The checkpoints' state.json records each one's thread count.
+func threadWarning(saved, now int, engine string) string {
+	if saved == 0 || saved == now || !strings.HasPrefix(engine, "OpenBLAS") {
+		return ""
+	}
+	return fmt.Sprintf("the checkpoint was written with %d threads and this run uses %d: with OpenBLAS the results then differ in the last bits from an uninterrupted run (set train.threads=%d to resume exactly)", saved, now, saved)
+}
+
 func restore(c *checkpoint.Checkpoint, t *Trainer, b *data.Batcher) (int, error) {
 	if err := c.LoadModel(t.Model); err != nil {
 		return 0, err

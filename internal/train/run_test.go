@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
@@ -119,5 +120,29 @@ func TestInterruptWritesCheckpoint(t *testing.T) {
 	m, _ := models.New("dcgan", 100, rng.New(9, 9))
 	if err := c.LoadModel(m); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Resuming on another thread count warns only where results depend on it
+// (OpenBLAS), and names both counts and the fix.
+func TestThreadWarning(t *testing.T) {
+	for _, c := range []struct {
+		saved, now int
+		engine     string
+		warn       bool
+	}{
+		{2, 1, "OpenBLAS (cgo): OpenBLAS 0.3.21", true},
+		{2, 2, "OpenBLAS (cgo): OpenBLAS 0.3.21", false},
+		{0, 2, "OpenBLAS (cgo): OpenBLAS 0.3.21", false}, // checkpoint without the field
+		{2, 1, "gantrain GEMM, AVX2+FMA (pure Go + assembly)", false},
+		{2, 1, "gonum (pure Go)", false},
+	} {
+		w := threadWarning(c.saved, c.now, c.engine)
+		if (w != "") != c.warn {
+			t.Errorf("%+v: warning %q", c, w)
+		}
+		if c.warn && !strings.Contains(w, "train.threads=2") {
+			t.Errorf("%+v: warning %q does not say how to resume exactly", c, w)
+		}
 	}
 }

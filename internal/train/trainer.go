@@ -16,28 +16,26 @@ import (
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/optim"
 	"github.com/gantrain/gantrain/internal/rng"
-	G "gorgonia.org/gorgonia"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
 // Trainer owns the two training graphs of a model. Both read the same
-// parameter tensors, so an optimiser step on one is seen by the other.
+// parameter tensors, so an optimiser step on one is seen by the other:
+//
+//	D graph: z → G → fake (no gradient);  real, fake → D → loss_D → ∂/∂θ_D
+//	G graph: z → G → fake → D (weights fixed) → loss_G → ∂/∂θ_G
+//
+// Step runs one iteration in the order it reads: the D step(s), each with
+// its weight clip, then the G step. Neither graph runs the other.
 //
 // With n_critic = 1 (DCGAN, CGAN, GAN) one fake batch serves both steps, as
-// in PyTorch's DCGAN example, and the generator runs once per iteration:
-//
-//	G graph: z → G → fake → [D step] → D (weights fixed) → loss_G → ∂/∂θ_G
-//	D graph: real, fake (an input) → D → loss_D → ∂/∂θ_D
-//
-// where [D step] is an op that hands the fake batch to the D graph, runs it
-// and updates D before the G graph continues (its gradient is the identity).
-//
-// With n_critic > 1 (WGAN) every critic step draws fresh noise, so the D
-// graph has its own generator pass (no gradient), and the G step draws
-// fresh noise too:
-//
-//	D graph: z → G → fake;  real, fake → D → loss_D → ∂/∂θ_D
-//	G graph: z → G → D (weights fixed) → loss_G → ∂/∂θ_G
+// in PyTorch's DCGAN example: the G step reuses the D step's z and labels,
+// and G's weights have not changed in between, so the G graph's generator
+// pass recomputes bit for bit the batch D was trained on (it then leaves
+// G's batch-norm running statistics alone: the D graph's pass counted this
+// batch already). With n_critic > 1 (WGAN) every critic step and the G step
+// draw fresh noise.
 type Trainer struct {
 	Model   *models.GAN
 	Batch   int
@@ -52,19 +50,13 @@ type Trainer struct {
 	RealLabels []float32 // (B)
 	z          []float32 // (Z, B), shared by both graphs
 	fakeLabels []float32 // (B), shared by both graphs
-	fake       []float32 // (C, H, W, B): the D graph's fake input (shared mode)
 
 	// What the loss ops saw in the last runs.
 	dReal, dFake, gFake *losses.Stat
 
 	Noise *rng.RNG
-	// Time spent in D steps and G steps (excluding the D step) so far.
+	// Time spent in D steps (with their generator passes) and G steps.
 	TimeD, TimeG time.Duration
-	nextBatch    func() error
-	// inner is what the D-step op does (tests replace it to hold D fixed).
-	inner    func() error
-	innerErr error // the D step's error, when the G graph failed because of it
-	plain    bool
 }
 
 // Option changes how a Trainer is built.
@@ -72,10 +64,8 @@ type Option func(*options)
 
 type options struct{ plain bool }
 
-// Plain builds the straightforward path the speed work must agree with:
-// unfused ops (nn.Graph.SetPlain) and, with n_critic = 1, a D graph with
-// its own generator pass instead of the shared one (the G graph then
-// reuses the D step's noise and leaves the batch-norm statistics alone).
+// Plain builds the graphs from the straightforward ops the speed work must
+// agree with: unfused activations and no shared im2col (nn.Graph.SetPlain).
 func Plain() Option { return func(o *options) { o.plain = true } }
 
 // NewTrainer builds and compiles the graphs for batches of cfg.Train.BatchSize.
@@ -85,14 +75,7 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 		f(&o)
 	}
 	b := cfg.Train.BatchSize
-	t := &Trainer{Model: model, Batch: b, NCritic: cfg.Train.NCritic, Noise: noise, plain: o.plain}
-	t.inner = func() error {
-		if err := t.nextBatch(); err != nil {
-			return err
-		}
-		return t.runD()
-	}
-	shared := t.NCritic == 1 && !o.plain
+	t := &Trainer{Model: model, Batch: b, NCritic: cfg.Train.NCritic, Noise: noise}
 	if model.Loss == models.Wasserstein {
 		t.clip = float32(cfg.WGAN.Clip)
 	}
@@ -111,87 +94,63 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 		t.fakeLabels = yT.Data().([]float32)
 	}
 
-	// D graph.
-	gd := nn.NewGraph(true, model.D.Params()...)
-	gd.SetPlain(o.plain)
-	var yFake, yReal *G.Node
+	// D graph: only D's params are differentiated, so no gradient reaches G.
+	dGraph := nn.NewGraph(true, model.D.Params()...)
+	dGraph.SetPlain(o.plain)
+	var yFake, yReal *gorgonia.Node
 	if model.Conditional {
-		yFake = gd.InputFrom("fake_labels", yT)
-		yReal, t.RealLabels = gd.Input("real_labels", b)
+		yFake = dGraph.InputFrom("fake_labels", yT)
+		yReal, t.RealLabels = dGraph.Input("real_labels", b)
 	}
-	var x, fake *G.Node
-	x, t.Real = gd.Input("real", model.C, model.H, model.W, b)
-	if shared {
-		fake, t.fake = gd.Input("fake", model.C, model.H, model.W, b)
-	} else {
-		fake = model.G.Forward(gd, gd.InputFrom("z", zT), yFake)
-	}
-	outReal := model.D.Forward(gd, x, yReal)
-	outFake := model.D.Forward(gd, fake, yFake)
-	var lossReal, lossFake *G.Node
+	var x *gorgonia.Node
+	x, t.Real = dGraph.Input("real", model.C, model.H, model.W, b)
+	fake := model.G.Forward(dGraph, dGraph.InputFrom("z", zT), yFake)
+	// D's batch norm sees the real batch, then the fake one, and updates its
+	// running statistics in that order, as PyTorch's DCGAN example does:
+	// the two passes share no data, so the order is left to gorgonia's sort,
+	// which keeps the build order here (checked by instrumenting the op).
+	// Another order would change those statistics only, not the gradients.
+	outReal := model.D.Forward(dGraph, x, yReal)
+	outFake := model.D.Forward(dGraph, fake, yFake)
+	var lossReal, lossFake *gorgonia.Node
 	switch model.Loss {
 	case models.BCE:
-		lossReal, t.dReal = losses.BCE(gd, "D loss on real images", outReal, 1)
-		lossFake, t.dFake = losses.BCE(gd, "D loss on fake images", outFake, 0)
+		lossReal, t.dReal = losses.BCE(dGraph, "D loss on real images", outReal, 1)
+		lossFake, t.dFake = losses.BCE(dGraph, "D loss on fake images", outFake, 0)
 	case models.Wasserstein:
-		lossReal, t.dReal = losses.Mean(gd, "critic mean on real images", outReal, -1)
-		lossFake, t.dFake = losses.Mean(gd, "critic mean on fake images", outFake, +1)
+		lossReal, t.dReal = losses.Mean(dGraph, "critic mean on real images", outReal, -1)
+		lossFake, t.dFake = losses.Mean(dGraph, "critic mean on fake images", outFake, +1)
 	}
-	gd.Backward(losses.Sum(gd, lossReal, lossFake))
-	if t.dm, err = gd.Compile(); err != nil {
+	dGraph.Backward(losses.Sum(dGraph, lossReal, lossFake))
+	if t.dm, err = dGraph.Compile(); err != nil {
 		return nil, fmt.Errorf("train: D graph: %w", err)
 	}
 
 	// G graph.
-	gg := nn.NewGraph(true, model.G.Params()...)
-	gg.SetPlain(o.plain)
-	if o.plain && t.NCritic == 1 {
-		// The D graph's generator pass has updated the statistics already.
-		gg.FreezeStats(model.G.BatchNorms()...)
+	gGraph := nn.NewGraph(true, model.G.Params()...)
+	gGraph.SetPlain(o.plain)
+	if t.NCritic == 1 {
+		// The D graph's generator pass has counted this batch already.
+		gGraph.FreezeStats(model.G.BatchNorms()...)
 	}
 	yFake = nil
 	if model.Conditional {
-		yFake = gg.InputFrom("fake_labels", yT)
+		yFake = gGraph.InputFrom("fake_labels", yT)
 	}
-	fake = model.G.Forward(gg, gg.InputFrom("z", zT), yFake)
-	if shared {
-		fake = t.dStepOp(gg, fake)
-	}
-	outFake = model.D.Forward(gg, fake, yFake)
-	var lossG *G.Node
+	fake = model.G.Forward(gGraph, gGraph.InputFrom("z", zT), yFake)
+	outFake = model.D.Forward(gGraph, fake, yFake)
+	var lossG *gorgonia.Node
 	switch model.Loss {
 	case models.BCE:
-		lossG, t.gFake = losses.BCE(gg, "G loss", outFake, 1) // non-saturating: −log D(G(z))
+		lossG, t.gFake = losses.BCE(gGraph, "G loss", outFake, 1) // non-saturating: −log D(G(z))
 	case models.Wasserstein:
-		lossG, t.gFake = losses.Mean(gg, "G loss", outFake, -1)
+		lossG, t.gFake = losses.Mean(gGraph, "G loss", outFake, -1)
 	}
-	gg.Backward(lossG)
-	if t.gm, err = gg.Compile(); err != nil {
+	gGraph.Backward(lossG)
+	if t.gm, err = gGraph.Compile(); err != nil {
 		return nil, fmt.Errorf("train: G graph: %w", err)
 	}
 	return t, nil
-}
-
-// dStepOp passes the fake batch through unchanged; on the way it copies it
-// into the D graph's input and performs the D step.
-func (t *Trainer) dStepOp(g *nn.Graph, fake *G.Node) *G.Node {
-	s := fake.Shape().Clone()
-	n, _ := g.Apply(nn.OpSpec{
-		Name: "discriminator_step", In: []tensor.Shape{s}, Out: s, DiffWRT: []bool{true},
-		Forward: func(v [][]float32, out []float32) error {
-			copy(t.fake, v[0])
-			if err := t.inner(); err != nil {
-				t.innerErr = err
-				return err
-			}
-			copy(out, v[0])
-			return nil
-		},
-		Backward: func(_ []bool, _ G.Nodes, _, dy *G.Node) (G.Nodes, error) {
-			return G.Nodes{dy}, nil
-		},
-	}, fake)
-	return n
 }
 
 // Close releases the machines.
@@ -207,23 +166,10 @@ func (t *Trainer) drawNoise() {
 	}
 }
 
-// Step runs one training iteration: NCritic discriminator (critic) steps,
-// each on a real batch that next loads (with SetBatch), then one generator
-// step.
+// Step runs one training iteration. next loads a real batch (with SetBatch).
 func (t *Trainer) Step(next func() error) error {
-	t.nextBatch = next
-	if t.NCritic == 1 && !t.plain {
-		// One fake batch: the D step runs inside the G graph (dStepOp).
-		t.drawNoise()
-		start, d0 := time.Now(), t.TimeD
-		t.innerErr = nil
-		err := t.runG()
-		t.TimeG += time.Since(start) - (t.TimeD - d0)
-		if t.innerErr != nil {
-			return t.innerErr
-		}
-		return err
-	}
+	// (1) D step(s): a real batch, fresh noise, D's update, the clip.
+	start := time.Now()
 	for k := 0; k < t.NCritic; k++ {
 		if err := next(); err != nil {
 			return err
@@ -232,13 +178,17 @@ func (t *Trainer) Step(next func() error) error {
 		if err := t.runD(); err != nil {
 			return err
 		}
+		t.clipD()
 	}
-	start := time.Now()
+	// (2) G step, against the updated D. With n_critic = 1 it keeps the D
+	// step's z and labels: the same fake batch.
+	mid := time.Now()
+	t.TimeD += mid.Sub(start)
 	if t.NCritic > 1 {
-		t.drawNoise() // with n_critic = 1 the G step reuses the D step's noise
+		t.drawNoise()
 	}
 	err := t.runG()
-	t.TimeG += time.Since(start)
+	t.TimeG += time.Since(mid)
 	return err
 }
 
@@ -255,23 +205,26 @@ func (t *Trainer) runG() error {
 
 // runD runs the D graph on the loaded batch and noise and updates D.
 func (t *Trainer) runD() error {
-	start := time.Now()
-	defer func() { t.TimeD += time.Since(start) }()
 	if err := t.dm.Run(); err != nil {
 		return fmt.Errorf("discriminator step: %w", err)
 	}
 	if err := step(t.OptD, t.dm); err != nil {
 		return fmt.Errorf("discriminator update: %w", err)
 	}
-	if t.clip > 0 {
-		for _, p := range t.Model.D.Params() {
-			d := p.Data()
-			for i, v := range d {
-				d[i] = min(max(v, -t.clip), t.clip)
-			}
+	return nil
+}
+
+// clipD clamps D's weights to [−clip, clip] (WGAN; a no-op without a clip).
+func (t *Trainer) clipD() {
+	if t.clip == 0 {
+		return
+	}
+	for _, p := range t.Model.D.Params() {
+		d := p.Data()
+		for i, v := range d {
+			d[i] = min(max(v, -t.clip), t.clip)
 		}
 	}
-	return nil
 }
 
 // SetBatch loads a real batch given image after image (B, C·H·W), as the
