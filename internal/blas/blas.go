@@ -68,6 +68,44 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	flops.Add(2 * int64(m) * int64(n) * int64(k))
+	sgemmOn(impl, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Engine is one float32 GEMM of this build, for comparisons (cmd
+// gemmbench): gantrain's GEMM with each micro-kernel the CPU runs, gonum's,
+// and OpenBLAS in the openblas build.
+type Engine struct {
+	Name string // "gantrain-avx512", "gantrain-avx2", "gantrain-generic", "gonum", "openblas"
+	e    sgemmer
+}
+
+// Engines lists the engines this build and CPU can run.
+func Engines() []Engine {
+	var out []Engine
+	for _, k := range gemm.Kernels() {
+		if im, err := gemm.WithKernel(k.Name); err == nil {
+			out = append(out, Engine{"gantrain-" + k.Name, im})
+		}
+	}
+	out = append(out, Engine{"gonum", gonum.Implementation{}})
+	if openblasEngine != nil {
+		out = append(out, Engine{"openblas", openblasEngine})
+	}
+	return out
+}
+
+// openblasEngine is OpenBLAS in the openblas build (openblas.go), else nil.
+var openblasEngine sgemmer
+
+// Sgemm is blas.Sgemm on engine e: the same split over parallel.Threads().
+func (e Engine) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	sgemmOn(e.e, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func sgemmOn(impl sgemmer, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if transA {
 		ta = blas.Trans

@@ -97,10 +97,35 @@ func (g gemmCase) String() string {
 		g.m, g.n, g.k, g.padA, g.padB, g.padC, g.alpha, g.beta)
 }
 
-// check runs one case through Implementation and gonum and compares both
-// with the float64 reference; C's padding (NaN sentinels) must be untouched,
-// and with beta = 0 C starts as NaN everywhere.
-func check(t *testing.T, rng *rand.Rand, g gemmCase) {
+// engine is one Sgemm under test.
+type engine struct {
+	name string
+	e    sgemmer
+}
+
+// forEachEngine runs f as a subtest for every gemm micro-kernel of this
+// build and for gonum; a kernel that this CPU cannot run is skipped with
+// the reason.
+func forEachEngine(t *testing.T, f func(t *testing.T, e engine)) {
+	for _, k := range gemm.Kernels() {
+		t.Run(k.Name, func(t *testing.T) {
+			if !k.Runs {
+				t.Skipf("not run: %s", k.Why)
+			}
+			impl, err := gemm.WithKernel(k.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f(t, engine{k.Name, impl})
+		})
+	}
+	t.Run("gonum", func(t *testing.T) { f(t, engine{"gonum", gonum.Implementation{}}) })
+}
+
+// check runs one case through e and compares it with the float64
+// reference; C's padding (NaN sentinels) must be untouched, and with
+// beta = 0 C starts as NaN everywhere.
+func check(t *testing.T, rng *rand.Rand, e engine, g gemmCase) {
 	t.Helper()
 	ra, ca := g.m, g.k
 	if g.tA {
@@ -123,29 +148,23 @@ func check(t *testing.T, rng *rand.Rand, g gemmCase) {
 	want := refGemm(g.tA, g.tB, g.m, g.n, g.k, float64(g.alpha), A.data, A.ld, B.data, B.ld, float64(g.beta), C.data, C.ld)
 	tol := 8 * eps32 * (float64(g.k)*math.Abs(float64(g.alpha))*maxAbs(A.data)*maxAbs(B.data) + math.Abs(float64(g.beta))*maxAbs(C.data))
 
-	engines := []struct {
-		name string
-		e    sgemmer
-	}{{"gantrain", gemm.Implementation{}}, {"gonum", gonum.Implementation{}}}
-	for _, e := range engines {
-		c := append([]float32(nil), C.data...)
-		e.e.Sgemm(tr(g.tA), tr(g.tB), g.m, g.n, g.k, g.alpha, A.data, A.ld, B.data, B.ld, g.beta, c, C.ld)
-		for i := range g.m {
-			for j := range C.ld {
-				if i*C.ld+j >= len(c) {
-					break
+	c := append([]float32(nil), C.data...)
+	e.e.Sgemm(tr(g.tA), tr(g.tB), g.m, g.n, g.k, g.alpha, A.data, A.ld, B.data, B.ld, g.beta, c, C.ld)
+	for i := range g.m {
+		for j := range C.ld {
+			if i*C.ld+j >= len(c) {
+				break
+			}
+			got := c[i*C.ld+j]
+			if j >= g.n {
+				if !math.IsNaN(float64(got)) {
+					t.Fatalf("%v %s: padding C[%d][%d] overwritten with %g", g, e.name, i, j, got)
 				}
-				got := c[i*C.ld+j]
-				if j >= g.n {
-					if !math.IsNaN(float64(got)) {
-						t.Fatalf("%v %s: padding C[%d][%d] overwritten with %g", g, e.name, i, j, got)
-					}
-					continue
-				}
-				w := want[i*g.n+j]
-				if math.IsNaN(float64(got)) || math.Abs(float64(got)-w) > tol {
-					t.Fatalf("%v %s: C[%d][%d] = %g, want %g (tol %g)", g, e.name, i, j, got, w, tol)
-				}
+				continue
+			}
+			w := want[i*g.n+j]
+			if math.IsNaN(float64(got)) || math.Abs(float64(got)-w) > tol {
+				t.Fatalf("%v %s: C[%d][%d] = %g, want %g (tol %g)", g, e.name, i, j, got, w, tol)
 			}
 		}
 	}
@@ -154,42 +173,45 @@ func check(t *testing.T, rng *rand.Rand, g gemmCase) {
 var dims = []int{1, 2, 5, 6, 7, 15, 16, 17, 31, 64, 100, 257}
 
 func TestSgemmShapes(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	alphas := []float32{1, 0.5, -2}
-	betas := []float32{0, 1, 0.3}
-	pick := func(s []int) int { return s[rng.IntN(len(s))] }
-	n := 0
-	for _, tA := range []bool{false, true} {
-		for _, tB := range []bool{false, true} {
-			// Edge-heavy: every m and n around the tile sizes, small k.
-			for _, m := range []int{1, 5, 6, 7, 12, 13, 17} {
-				for _, nn := range []int{1, 15, 16, 17, 31, 33} {
-					for _, k := range []int{1, 3, 7} {
-						check(t, rng, gemmCase{tA, tB, m, nn, k, rng.IntN(3), rng.IntN(3), rng.IntN(3),
-							alphas[rng.IntN(3)], betas[rng.IntN(3)]})
-						n++
+	forEachEngine(t, func(t *testing.T, e engine) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		alphas := []float32{1, 0.5, -2}
+		betas := []float32{0, 1, 0.3}
+		pick := func(s []int) int { return s[rng.IntN(len(s))] }
+		n := 0
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				// Edge-heavy: every m and n around the tile sizes (6×16,
+				// 8×32), small k.
+				for _, m := range []int{1, 5, 6, 7, 8, 9, 12, 13, 17} {
+					for _, nn := range []int{1, 15, 16, 17, 31, 32, 33, 65} {
+						for _, k := range []int{1, 3, 7} {
+							check(t, rng, e, gemmCase{tA, tB, m, nn, k, rng.IntN(3), rng.IntN(3), rng.IntN(3),
+								alphas[rng.IntN(3)], betas[rng.IntN(3)]})
+							n++
+						}
 					}
 				}
-			}
-			// Random subset of all sizes, with every alpha and beta.
-			for _, alpha := range alphas {
+				// Random subset of all sizes, with every alpha and beta.
+				for _, alpha := range alphas {
+					for _, beta := range betas {
+						for range 3 {
+							check(t, rng, e, gemmCase{tA, tB, pick(dims), pick(dims), pick(dims),
+								rng.IntN(5), rng.IntN(5), rng.IntN(5), alpha, beta})
+							n++
+						}
+					}
+				}
+				// k across the kc blocks (kcMax = 256), m across mc blocks.
 				for _, beta := range betas {
-					for range 3 {
-						check(t, rng, gemmCase{tA, tB, pick(dims), pick(dims), pick(dims),
-							rng.IntN(5), rng.IntN(5), rng.IntN(5), alpha, beta})
-						n++
-					}
+					check(t, rng, e, gemmCase{tA, tB, 151, 40, 513, 1, 2, 3, -2, beta})
+					check(t, rng, e, gemmCase{tA, tB, 300, 17, 257, 0, 0, 0, 1, beta})
+					n += 2
 				}
-			}
-			// k across the kc blocks (kcMax = 256), m across mc blocks.
-			for _, beta := range betas {
-				check(t, rng, gemmCase{tA, tB, 151, 40, 513, 1, 2, 3, -2, beta})
-				check(t, rng, gemmCase{tA, tB, 300, 17, 257, 0, 0, 0, 1, beta})
-				n += 2
 			}
 		}
-	}
-	t.Logf("%d cases", n)
+		t.Logf("%d cases", n)
+	})
 }
 
 // TestSgemmSpecial covers the quick returns: alpha = 0 and k = 0 only scale
