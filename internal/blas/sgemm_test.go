@@ -107,6 +107,12 @@ type engine struct {
 // build and for gonum; a kernel that this CPU cannot run is skipped with
 // the reason.
 func forEachEngine(t *testing.T, f func(t *testing.T, e engine)) {
+	forEachKernel(t, f)
+	t.Run("gonum", func(t *testing.T) { f(t, engine{"gonum", gonum.Implementation{}}) })
+}
+
+// forEachKernel is forEachEngine without gonum.
+func forEachKernel(t *testing.T, f func(t *testing.T, e engine)) {
 	for _, k := range gemm.Kernels() {
 		t.Run(k.Name, func(t *testing.T) {
 			if !k.Runs {
@@ -119,7 +125,6 @@ func forEachEngine(t *testing.T, f func(t *testing.T, e engine)) {
 			f(t, engine{k.Name, impl})
 		})
 	}
-	t.Run("gonum", func(t *testing.T) { f(t, engine{"gonum", gonum.Implementation{}}) })
 }
 
 // check runs one case through e and compares it with the float64
@@ -270,8 +275,11 @@ var dcganShapes = []struct {
 	{"Conv2Fwd", false, false, 128, 3136, 1024},
 	{"Conv2BwdData", true, false, 1024, 3136, 128},
 	{"Conv2BwdW", false, true, 128, 1024, 3136},
-	{"Linear", false, false, 6272, 64, 100},
-	{"Conv1", false, false, 64, 12544, 16},
+	{"Conv1Fwd", false, false, 64, 12544, 16},
+	{"Conv1BwdW", false, true, 64, 16, 12544},
+	{"Up2Fwd", true, false, 16, 12544, 64},
+	{"LinearFwd", false, false, 6272, 64, 100},
+	{"LinearBwdW", false, true, 6272, 100, 64},
 }
 
 func randSlice(rng *rand.Rand, n int) []float32 {
@@ -282,42 +290,61 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 	return s
 }
 
-// TestSgemmDCGAN compares with gonum on the real shapes.
+// TestSgemmDCGAN compares each engine with the float64 reference on the
+// real shapes (sampled elements: the full reference would take minutes).
 func TestSgemmDCGAN(t *testing.T) {
 	if testing.Short() {
 		t.Skip("big shapes")
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, s := range dcganShapes {
-		lda, ldb := s.k, s.n
-		if s.tA {
-			lda = s.m
-		}
-		if s.tB {
-			ldb = s.k
-		}
-		a, b := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
-		got, want := make([]float32, s.m*s.n), make([]float32, s.m*s.n)
-		gemm.Implementation{}.Sgemm(tr(s.tA), tr(s.tB), s.m, s.n, s.k, 1, a, lda, b, ldb, 0, got, s.n)
-		gonum.Implementation{}.Sgemm(tr(s.tA), tr(s.tB), s.m, s.n, s.k, 1, a, lda, b, ldb, 0, want, s.n)
-		// Both sum k float32 products of values in [-1, 1]; the difference
-		// is rounding, typically ~√k·ε, bounded by ~k·ε.
-		tol := 4 * eps32 * float64(s.k)
-		worst := 0.0
-		for i := range got {
-			d := math.Abs(float64(got[i]) - float64(want[i]))
-			if !(d <= tol) {
-				t.Fatalf("%s: C[%d] = %g, gonum %g", s.name, i, got[i], want[i])
+	forEachEngine(t, func(t *testing.T, e engine) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for _, s := range dcganShapes {
+			lda, ldb := s.k, s.n
+			if s.tA {
+				lda = s.m
 			}
-			worst = max(worst, d)
+			if s.tB {
+				ldb = s.k
+			}
+			a, b := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
+			got := make([]float32, s.m*s.n)
+			e.e.Sgemm(tr(s.tA), tr(s.tB), s.m, s.n, s.k, 1, a, lda, b, ldb, 0, got, s.n)
+			// A float32 sum of k products of values in [-1, 1] is off by
+			// typically ~√k·ε, at most ~k·ε.
+			tol := 4 * eps32 * float64(s.k)
+			worst := 0.0
+			for range 2000 {
+				i, j := rng.IntN(s.m), rng.IntN(s.n)
+				want := 0.0
+				for p := range s.k {
+					var av, bv float32
+					if s.tA {
+						av = a[p*lda+i]
+					} else {
+						av = a[i*lda+p]
+					}
+					if s.tB {
+						bv = b[j*ldb+p]
+					} else {
+						bv = b[p*ldb+j]
+					}
+					want += float64(av) * float64(bv)
+				}
+				d := math.Abs(float64(got[i*s.n+j]) - want)
+				if !(d <= tol) {
+					t.Fatalf("%s: C[%d][%d] = %g, want %g", s.name, i, j, got[i*s.n+j], want)
+				}
+				worst = max(worst, d)
+			}
+			t.Logf("%s %dx%dx%d: max error %.3g (tol %.3g)", s.name, s.m, s.n, s.k, worst, tol)
 		}
-		t.Logf("%s %dx%dx%d: max |gantrain-gonum| = %.3g (tol %.3g)", s.name, s.m, s.n, s.k, worst, tol)
-	}
+	})
 }
 
-// TestSgemmSplitBitwise checks that blas.Sgemm, which cuts C into row or
-// column blocks over goroutines, gives exactly the result of one call on
-// the whole matrix: the dot products' order depends only on k.
+// TestSgemmSplitBitwise checks, for each gemm kernel, that blas.Sgemm,
+// which cuts C into row or column blocks over goroutines, gives exactly the
+// result of one call on the whole matrix: the dot products' order depends
+// only on k, so results do not depend on the thread count.
 func TestSgemmSplitBitwise(t *testing.T) {
 	saved, savedThreads, savedProcs := impl, parallel.Threads(), runtime.GOMAXPROCS(0)
 	defer func() {
@@ -325,42 +352,45 @@ func TestSgemmSplitBitwise(t *testing.T) {
 		parallel.SetThreads(savedThreads)
 		runtime.GOMAXPROCS(savedProcs)
 	}()
-	impl = gemm.Implementation{}
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, s := range []struct {
-		m, n, k int
-	}{
-		{301, 97, 300},  // row split (m ≥ n), blocks not multiples of mr
-		{70, 517, 513},  // column split, blocks not multiples of nr
-		{128, 3136, 64}, // a DCGAN-like shape
-	} {
-		for _, tA := range []bool{false, true} {
-			for _, tB := range []bool{false, true} {
-				lda, ldb := s.k, s.n
-				if tA {
-					lda = s.m
-				}
-				if tB {
-					ldb = s.k
-				}
-				a, b := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
-				c0 := randSlice(rng, s.m*s.n)
-				want := append([]float32(nil), c0...)
-				gemm.Implementation{}.Sgemm(tr(tA), tr(tB), s.m, s.n, s.k, 0.7, a, lda, b, ldb, 0.3, want, s.n)
-				for _, threads := range []int{2, 3, 7} {
-					parallel.SetThreads(threads)
-					got := append([]float32(nil), c0...)
-					Sgemm(tA, tB, s.m, s.n, s.k, 0.7, a, lda, b, ldb, 0.3, got, s.n)
-					for i := range got {
-						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-							t.Fatalf("%dx%dx%d tA=%v tB=%v threads=%d: C[%d] = %g, single call %g",
-								s.m, s.n, s.k, tA, tB, threads, i, got[i], want[i])
+	forEachKernel(t, func(t *testing.T, e engine) {
+		impl = e.e
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, s := range []struct {
+			m, n, k int
+		}{
+			{301, 97, 300},  // row split (m ≥ n), blocks not multiples of mr
+			{70, 517, 513},  // column split, blocks not multiples of nr
+			{128, 3136, 64}, // a DCGAN-like shape
+			{64, 16, 700},   // computed transposed (Cᵀ fits the tiles better)
+		} {
+			for _, tA := range []bool{false, true} {
+				for _, tB := range []bool{false, true} {
+					lda, ldb := s.k, s.n
+					if tA {
+						lda = s.m
+					}
+					if tB {
+						ldb = s.k
+					}
+					a, b := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
+					c0 := randSlice(rng, s.m*s.n)
+					want := append([]float32(nil), c0...)
+					e.e.Sgemm(tr(tA), tr(tB), s.m, s.n, s.k, 0.7, a, lda, b, ldb, 0.3, want, s.n)
+					for _, threads := range []int{2, 3, 7} {
+						parallel.SetThreads(threads)
+						got := append([]float32(nil), c0...)
+						Sgemm(tA, tB, s.m, s.n, s.k, 0.7, a, lda, b, ldb, 0.3, got, s.n)
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%dx%dx%d tA=%v tB=%v threads=%d: C[%d] = %g, single call %g",
+									s.m, s.n, s.k, tA, tB, threads, i, got[i], want[i])
+							}
 						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // BenchmarkSgemmConv2 times the DCGAN's biggest product, 128×3136×1024 NN,

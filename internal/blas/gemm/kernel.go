@@ -10,9 +10,10 @@ import (
 //
 //	C = alpha·Ã·B̃ + beta·C
 //
-// where Ã is a packed mr×kc panel (a[p·mr + i]) and B̃ a packed kc×nr panel
-// (b[p·nr + j]), C row-major with leading dimension ldc, kc ≥ 1; beta = ±0
-// writes C without reading it. Every kernel sums the products of one
+// where Ã is a packed mr×kc panel (a[p·mr + i]) and B̃ a kc×nr panel
+// (b[p·ldb + j]: packed, ldb = nr, or, for a kernel with direct set, read in
+// place from a row-major op(B)), C row-major with leading dimension ldc,
+// kc ≥ 1; beta = ±0 writes C without reading it. Every kernel sums the products of one
 // element in order of p from zero, and the kc blocks (a function of k alone,
 // the same for all kernels) in order too: the assembly kernels, which all
 // fuse multiply and add, give bitwise equal results.
@@ -24,7 +25,8 @@ type microKernel struct {
 	mr, nr, mcMax, ncMax int
 	runs                 bool   // the CPU (and OS) can run it
 	why                  string // why not, when !runs
-	fn                   func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
+	direct               bool   // fn takes any ldb ≥ nr, not only nr
+	fn                   func(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32)
 }
 
 // kernels lists the micro-kernels of this build, fastest first.
@@ -114,10 +116,18 @@ func WithKernel(name string) (Implementation, error) {
 	return Implementation{k: k}, nil
 }
 
-// run is the bounds-checked entry to k's micro-kernel.
+// run is the bounds-checked entry to k's micro-kernel, on a packed B̃.
 func (k *microKernel) run(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 	_ = a[k.mr*kc-1]
 	_ = b[k.nr*kc-1]
 	_ = c[(k.mr-1)*ldc+k.nr-1]
-	k.fn(kc, a, b, c, ldc, alpha, beta)
+	k.fn(kc, a, b, c, ldc, k.nr, alpha, beta)
+}
+
+// runDirect is run on B̃ rows ldb apart; k.direct must be set.
+func (k *microKernel) runDirect(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32) {
+	_ = a[k.mr*kc-1]
+	_ = b[(kc-1)*ldb+k.nr-1]
+	_ = c[(k.mr-1)*ldc+k.nr-1]
+	k.fn(kc, a, b, c, ldc, ldb, alpha, beta)
 }

@@ -9,17 +9,17 @@ import "golang.org/x/sys/cpu"
 func asmKernels() []*microKernel {
 	avx512 := &microKernel{
 		name: "avx512", desc: "AVX-512", mr: 8, nr: 32, mcMax: 128, ncMax: 4096,
-		runs: cpu.X86.HasAVX512F,
-		why:  "the CPU has no AVX-512F",
-		fn: func(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
-			sgemmKernel8x32(kc, &a[0], &b[0], &c[0], ldc, alpha, beta)
+		runs: cpu.X86.HasAVX512F && cpu.X86.HasAVX,
+		why:  "the CPU has no AVX-512F", direct: true,
+		fn: func(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32) {
+			sgemmKernel8x32(kc, &a[0], &b[0], &c[0], ldc, ldb, alpha, beta)
 		},
 	}
 	avx2 := &microKernel{
 		name: "avx2", desc: "AVX2+FMA", mr: 6, nr: 16, mcMax: 144, ncMax: 4096,
 		runs: cpu.X86.HasAVX2 && cpu.X86.HasFMA,
 		why:  "the CPU lacks AVX2 or FMA3",
-		fn: func(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+		fn: func(kc int, a, b, c []float32, ldc, _ int, alpha, beta float32) {
 			sgemmKernel6x16(kc, &a[0], &b[0], &c[0], ldc, alpha, beta)
 		},
 	}
@@ -27,10 +27,11 @@ func asmKernels() []*microKernel {
 }
 
 // sgemmKernel8x32 is the AVX-512F micro-kernel (microKernel's contract,
-// mr×nr = 8×32: 16 ZMM accumulators). Implemented in kernel_avx512_amd64.s.
+// mr×nr = 8×32: 16 ZMM accumulators; rows of B̃ ldb floats apart).
+// Implemented in kernel_avx512_amd64.s.
 //
 //go:noescape
-func sgemmKernel8x32(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+func sgemmKernel8x32(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
 
 // sgemmKernel6x16 is the AVX2+FMA micro-kernel (mr×nr = 6×16: 12 YMM
 // accumulators). Implemented in kernel_avx2_amd64.s.

@@ -4,10 +4,11 @@
 
 // One step p of the 8×32 outer-product update: Z16, Z17 = B̃[p][0:32],
 // broadcast Ã[p][i] into Z18…Z25 and accumulate into Z(2i), Z(2i+1).
-// aoff, boff are byte offsets of step p from SI (Ã) and DI (B̃).
-#define STEP(aoff, boff) \
-	VMOVUPS      boff(DI), Z16        \
-	VMOVUPS      boff+64(DI), Z17     \
+// aoff is the byte offset of step p from SI (Ã); b0, b1 address the two
+// halves of row p of B̃.
+#define STEP(aoff, b0, b1) \
+	VMOVUPS      b0, Z16              \
+	VMOVUPS      b1, Z17              \
 	VBROADCASTSS aoff(SI), Z18        \
 	VBROADCASTSS aoff+4(SI), Z19      \
 	VBROADCASTSS aoff+8(SI), Z20      \
@@ -55,14 +56,19 @@
 	PREFETCHT0 127(AX)                \
 	ADDQ       R8, AX
 
-// func sgemmKernel8x32(kc int, a, b, c *float32, ldc int, alpha, beta float32)
-TEXT ·sgemmKernel8x32(SB), NOSPLIT, $0-48
+// func sgemmKernel8x32(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
+TEXT ·sgemmKernel8x32(SB), NOSPLIT, $0-56
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
+	MOVQ ldb+40(FP), R11
+	SHLQ $2, R11            // one row of B̃
+	LEAQ (R11)(R11*2), R12  // three rows
+	MOVQ R11, R13
+	SHLQ $2, R13            // four rows
 
 	// The 8 rows of C are read (beta ≠ 0) or written after kc steps.
 	MOVQ DX, AX
@@ -97,16 +103,22 @@ TEXT ·sgemmKernel8x32(SB), NOSPLIT, $0-48
 	JZ   tail
 
 loop4:
-	PREFETCHT0 1024(DI)
-	PREFETCHT0 1088(DI)
-	STEP(0, 0)
-	STEP(32, 128)
-	PREFETCHT0 1152(DI)
-	PREFETCHT0 1216(DI)
-	STEP(64, 256)
-	STEP(96, 384)
+	// Prefetch rows p+8…p+11 of B̃.
+	LEAQ       (DI)(R13*2), R14
+	PREFETCHT0 (R14)
+	PREFETCHT0 64(R14)
+	PREFETCHT0 (R14)(R11*1)
+	PREFETCHT0 64(R14)(R11*1)
+	STEP(0, (DI), 64(DI))
+	STEP(32, (DI)(R11*1), 64(DI)(R11*1))
+	PREFETCHT0 (R14)(R11*2)
+	PREFETCHT0 64(R14)(R11*2)
+	PREFETCHT0 (R14)(R12*1)
+	PREFETCHT0 64(R14)(R12*1)
+	STEP(64, (DI)(R11*2), 64(DI)(R11*2))
+	STEP(96, (DI)(R12*1), 64(DI)(R12*1))
 	ADDQ $128, SI
-	ADDQ $512, DI
+	ADDQ R13, DI
 	DECQ R9
 	JNZ  loop4
 
@@ -115,14 +127,14 @@ tail:
 	JZ   store
 
 loop1:
-	STEP(0, 0)
+	STEP(0, (DI), 64(DI))
 	ADDQ $32, SI
-	ADDQ $128, DI
+	ADDQ R11, DI
 	DECQ CX
 	JNZ  loop1
 
 store:
-	VBROADCASTSS alpha+40(FP), Z26
+	VBROADCASTSS alpha+48(FP), Z26
 	VMULPS       Z26, Z0, Z0
 	VMULPS       Z26, Z1, Z1
 	VMULPS       Z26, Z2, Z2
@@ -141,11 +153,11 @@ store:
 	VMULPS       Z26, Z15, Z15
 
 	// beta = ±0 (all bits but the sign clear): do not read C.
-	MOVL beta+44(FP), AX
+	MOVL beta+52(FP), AX
 	ANDL $0x7fffffff, AX
 	JZ   nobeta
 
-	VBROADCASTSS beta+44(FP), Z27
+	VBROADCASTSS beta+52(FP), Z27
 	STOREB(Z0, Z1)
 	STOREB(Z2, Z3)
 	STOREB(Z4, Z5)

@@ -7,13 +7,12 @@ package gemm
 // of p from zero, then C = beta·C + alpha·sum), though not necessarily bit
 // for bit (the assembly fuses multiply and add). It is slow: where it is
 // the kernel, Available is false and gantrain uses gonum.
-func kernelGo(mr, nr, kc int, a, b, c []float32, ldc int, alpha, beta float32) {
+func kernelGo(mr, nr, kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32) {
 	acc := make([]float32, mr*nr)
 	a = a[:mr*kc]
-	b = b[:nr*kc]
 	for p := range kc {
 		ap := a[p*mr : p*mr+mr]
-		bp := b[p*nr : p*nr+nr]
+		bp := b[p*ldb : p*ldb+nr]
 		for i, av := range ap {
 			row := acc[i*nr : i*nr+nr]
 			for j, bv := range bp {
@@ -36,8 +35,8 @@ func kernelGo(mr, nr, kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 
 // genericKernel is kernelGo on a 6×16 tile.
 var genericKernel = &microKernel{
-	name: "generic", desc: "generic Go", mr: 6, nr: 16, mcMax: 144, ncMax: 4096, runs: true,
-	fn: func(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
-		kernelGo(6, 16, kc, a, b, c, ldc, alpha, beta)
+	name: "generic", desc: "generic Go", mr: 6, nr: 16, mcMax: 144, ncMax: 4096, runs: true, direct: true,
+	fn: func(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32) {
+		kernelGo(6, 16, kc, a, b, c, ldc, ldb, alpha, beta)
 	},
 }

@@ -134,17 +134,50 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 
 // sgemm is the blocked driver; arguments are checked, m, n, k ≥ 1, alpha ≠ 0.
 func sgemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if swapped(kern, m, n) {
+		// Cᵀ = op(B)ᵀ·op(A)ᵀ fills fewer tiles: compute it, with C's
+		// tiles stored transposed. Each element's products are the same,
+		// in the same order, so the bits are too.
+		blocked(kern, true, !transB, !transA, n, m, k, alpha, b, ldb, a, lda, beta, c, ldc)
+		return
+	}
+	blocked(kern, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// swapped reports whether the driver computes Cᵀ rather than C: when the
+// mr×nr tiles cover m×n with over 1.25 times the padding they would have on
+// n×m (C = a tall 64×16, say, on 8×32 tiles).
+func swapped(kern *microKernel, m, n int) bool {
+	area := func(m, n int) int { return roundUp(m, kern.mr) * roundUp(n, kern.nr) }
+	return 4*area(m, n) > 5*area(n, m)
+}
+
+// directMaxK bounds k for reading op(B) in place: B̃'s rows are then ldb
+// apart, and many such rows alias in the L1 cache.
+const directMaxK = 128
+
+// blocked computes C = alpha·op(A)·op(B) + beta·C, or, with ct, stores the
+// m×n product transposed: element (i, j) at c[j·ldc + i].
+func blocked(kern *microKernel, ct, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := kern.mr, kern.nr
 	// Split k into equal blocks of at most kcMax (k = 257 gives 129+128, not
 	// 256+1), and n likewise into blocks of at most ncMax, multiples of nr.
 	kc0 := ceilDiv(k, ceilDiv(k, kcMax))
 	nc0 := roundUp(ceilDiv(n, ceilDiv(n, kern.ncMax)), nr)
 	mc0 := min(kern.mcMax, roundUp(m, mr))
+	// With one block of A and a short k, the kernel reads a row-major
+	// op(B) in place: packing it would cost more than the few A panels
+	// that reuse it gain.
+	direct := kern.direct && !transB && m <= mc0 && k <= directMaxK
 
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
 	ws.a = grow(ws.a, mc0*kc0)
-	ws.b = grow(ws.b, roundUp(min(nc0, n), nr)*kc0)
+	if direct {
+		ws.b = grow(ws.b, nr*kc0)
+	} else {
+		ws.b = grow(ws.b, roundUp(min(nc0, n), nr)*kc0)
+	}
 	ws.t = grow(ws.t, mr*nr)
 
 	for jc := 0; jc < n; jc += nc0 {
@@ -155,11 +188,20 @@ func sgemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a
 			if pc > 0 {
 				bet = 1
 			}
-			packB(nr, transB, b, ldb, pc, kc, jc, nc, ws.b)
+			bb := bBlock{packed: ws.b}
+			if direct {
+				bb = bBlock{src: b, ld: ldb, pc: pc, jc: jc, packed: ws.b}
+			} else {
+				packB(nr, transB, b, ldb, pc, kc, jc, nc, ws.b)
+			}
 			for ic := 0; ic < m; ic += mc0 {
 				mc := min(mc0, m-ic)
 				packA(mr, transA, a, lda, ic, mc, pc, kc, ws.a)
-				macroKernel(kern, mc, nc, kc, alpha, ws.a, ws.b, bet, c[ic*ldc+jc:], ldc, ws.t)
+				cc := c[ic*ldc+jc:]
+				if ct {
+					cc = c[jc*ldc+ic:]
+				}
+				macroKernel(kern, ct, mc, nc, kc, alpha, ws.a, bb, bet, cc, ldc, ws.t)
 			}
 		}
 	}
@@ -168,21 +210,52 @@ func sgemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 
+// bBlock is the kc×nc block of op(B) that macroKernel reads: packed (src
+// nil: panels of nr columns in packed), or in place (src, row-major with
+// leading dimension ld, the block at row pc and column jc), where only a
+// last, partial panel is packed.
+type bBlock struct {
+	src        []float32
+	ld, pc, jc int
+	packed     []float32
+}
+
 // macroKernel computes C[:mc, :nc] = alpha·Ã·B̃ + beta·C from the packed
-// block Ã (mc×kc, panels of mr rows) and B̃ (kc×nc, panels of nr columns).
-// Edge tiles go through the mr×nr scratch tile t and the same kernel, so
-// they compute exactly what an interior tile would.
-func macroKernel(kern *microKernel, mc, nc, kc int, alpha float32, ap, bp []float32, beta float32, c []float32, ldc int, t []float32) {
+// block Ã (mc×kc, panels of mr rows) and the block B̃ (kc×nc). Edge tiles,
+// and with ct all tiles (C stored transposed), go through the mr×nr
+// scratch tile t and the same kernel, so they compute exactly what an
+// interior tile would.
+func macroKernel(kern *microKernel, ct bool, mc, nc, kc int, alpha float32, ap []float32, bb bBlock, beta float32, c []float32, ldc int, t []float32) {
 	mr, nr := kern.mr, kern.nr
 	for jr := 0; jr < nc; jr += nr {
 		nrr := min(nr, nc-jr)
-		bpan := bp[jr*kc : (jr+nr)*kc]
+		var bpan []float32
+		ldb := nr
+		switch {
+		case bb.src == nil:
+			bpan = bb.packed[jr*kc : (jr+nr)*kc]
+		case nrr == nr:
+			bpan, ldb = bb.src[bb.pc*bb.ld+bb.jc+jr:], bb.ld
+		default:
+			bpan = bb.packed[:nr*kc]
+			packB(nr, false, bb.src, bb.ld, bb.pc, kc, bb.jc+jr, nrr, bpan)
+		}
 		for ir := 0; ir < mc; ir += mr {
 			mrr := min(mr, mc-ir)
 			apan := ap[ir*kc : (ir+mr)*kc]
+			if ct {
+				cc := c[jr*ldc+ir:]
+				full := mrr == mr && nrr == nr && mr == 8
+				if beta != 0 {
+					loadT(t, nr, cc, ldc, mrr, nrr, full)
+				}
+				kern.runDirect(kc, apan, bpan, t, nr, ldb, alpha, beta)
+				storeT(cc, ldc, t, nr, mrr, nrr, full)
+				continue
+			}
 			cc := c[ir*ldc+jr:]
 			if mrr == mr && nrr == nr {
-				kern.run(kc, apan, bpan, cc, ldc, alpha, beta)
+				kern.runDirect(kc, apan, bpan, cc, ldc, ldb, alpha, beta)
 				continue
 			}
 			if beta != 0 {
@@ -190,10 +263,39 @@ func macroKernel(kern *microKernel, mc, nc, kc int, alpha float32, ap, bp []floa
 					copy(t[i*nr:i*nr+nrr], cc[i*ldc:i*ldc+nrr])
 				}
 			}
-			kern.run(kc, apan, bpan, t, nr, alpha, beta)
+			kern.runDirect(kc, apan, bpan, t, nr, ldb, alpha, beta)
 			for i := range mrr {
 				copy(cc[i*ldc:i*ldc+nrr], t[i*nr:i*nr+nrr])
 			}
+		}
+	}
+}
+
+// loadT sets t[i·nr + j] = c[j·ldc + i] for i < mrr, j < nrr; full (an
+// 8×nr tile, nr a multiple of 8) uses the 8×8 block transposes.
+func loadT(t []float32, nr int, c []float32, ldc, mrr, nrr int, full bool) {
+	if full {
+		for j := 0; j < nr; j += 8 {
+			transposeRows8(t[j:], nr, c[j*ldc:], ldc, 8)
+		}
+		return
+	}
+	for i := range mrr {
+		for j := range nrr {
+			t[i*nr+j] = c[j*ldc+i]
+		}
+	}
+}
+
+// storeT sets c[j·ldc + i] = t[i·nr + j] for i < mrr, j < nrr.
+func storeT(c []float32, ldc int, t []float32, nr, mrr, nrr int, full bool) {
+	if full {
+		transposeRows8(c, ldc, t, nr, nr)
+		return
+	}
+	for i := range mrr {
+		for j := range nrr {
+			c[j*ldc+i] = t[i*nr+j]
 		}
 	}
 }
