@@ -3,6 +3,7 @@ package gemm
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -116,6 +117,16 @@ func TestSelect(t *testing.T) {
 	}
 	if _, err := WithKernel("avx1024"); err == nil {
 		t.Fatal("WithKernel(avx1024): no error")
+	}
+	// A kernel the CPU cannot run is refused, with the reason.
+	saved := kernels
+	defer func() { kernels = saved }()
+	kernels = append([]*microKernel{{name: "future", desc: "AVX-2048", runs: false, why: "no such CPU"}}, saved...)
+	if _, err := WithKernel("future"); err == nil || !strings.Contains(err.Error(), "no such CPU") {
+		t.Fatalf("WithKernel(future) on a CPU that cannot run it: err = %v", err)
+	}
+	if k, _ := selectKernel(""); k.name == "future" {
+		t.Fatal("the default is a kernel the CPU cannot run")
 	}
 	if k, f := selectKernel(""); f || !k.runs {
 		t.Fatalf("default kernel %s: forced=%v runs=%v", k.name, f, k.runs)
