@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -421,5 +422,25 @@ func BenchmarkSgemmConv2(b *testing.B) {
 				b.ReportMetric(flop/cpu.Seconds()/1e9, "GFLOP/cpu-s")
 			}
 		})
+	}
+}
+
+// TestGEMMKernels checks the kernel list of `gantrain version`: every
+// kernel of the build by name and tile, the CPU's verdict on each, and the
+// one in use marked exactly when gantrain's GEMM is the engine.
+func TestGEMMKernels(t *testing.T) {
+	list := GEMMKernels()
+	t.Logf("engine %q; kernels %q", Name(), list)
+	for _, k := range gemm.Kernels() {
+		if !strings.Contains(list, k.Name+" "+k.Tile) {
+			t.Errorf("%q lacks %s %s", list, k.Name, k.Tile)
+		}
+		if !k.Runs && !strings.Contains(list, k.Why) {
+			t.Errorf("%q does not say why %s cannot run", list, k.Name)
+		}
+		marked := strings.Contains(list, k.Name+" "+k.Tile+" (in use)")
+		if want := k.Active && Name() == gemm.Description; marked != want {
+			t.Errorf("%q: %s marked in use = %v, want %v", list, k.Name, marked, want)
+		}
 	}
 }
