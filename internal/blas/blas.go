@@ -51,7 +51,7 @@ func Name() string { return name }
 // GEMMKernels lists gantrain's GEMM micro-kernels for this build and CPU,
 // e.g. "avx512 8×32 (in use), avx2 6×16, generic 6×16": the one in use
 // (when gantrain's GEMM is the engine) and those the CPU cannot run are
-// marked. The environment variable GANTRAIN_GEMM forces one by name.
+// marked. The environment variable GEMM_KERNEL forces one by name.
 func GEMMKernels() string {
 	var parts []string
 	for _, k := range gemm.Kernels() {

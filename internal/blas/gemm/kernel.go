@@ -18,7 +18,7 @@ import (
 // the same for all kernels) in order too: the assembly kernels, which all
 // fuse multiply and add, give bitwise equal results.
 type microKernel struct {
-	name string // the GANTRAIN_GEMM value: "avx512", "avx2", "generic"
+	name string // the GEMM_KERNEL value: "avx512", "avx2", "generic"
 	desc string // for people: "AVX-512"
 	// mr×nr is the register tile; mcMax (a multiple of mr) and ncMax (a
 	// multiple of nr) bound the packed blocks of A and B.
@@ -33,8 +33,10 @@ type microKernel struct {
 var kernels = append(asmKernels(), genericKernel)
 
 // EnvKernel is the environment variable that forces a micro-kernel by name
-// (for tests and comparisons): avx512, avx2 or generic.
-const EnvKernel = "GANTRAIN_GEMM"
+// (for tests and comparisons): avx512, avx2 or generic. It is not called
+// GANTRAIN_…: those are configuration keys, and the configuration loader
+// refuses unknown ones.
+const EnvKernel = "GEMM_KERNEL"
 
 // active is the kernel Implementation{} uses: EnvKernel's choice, else the
 // first one the CPU runs. forced records that EnvKernel chose it.

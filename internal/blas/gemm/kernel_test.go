@@ -102,7 +102,7 @@ func TestKernel(t *testing.T) {
 	})
 }
 
-// TestSelect checks the GANTRAIN_GEMM names: each kernel of the build is
+// TestSelect checks the GEMM_KERNEL names: each kernel of the build is
 // found by its name (or refused with the reason if the CPU cannot run it),
 // and an unknown name is refused with the list of names.
 func TestSelect(t *testing.T) {
