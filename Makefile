@@ -18,7 +18,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo devel)
 # Packages that start goroutines: checked with the race detector.
 RACE_PKGS := ./internal/parallel/... ./internal/data/... ./internal/kernels/... ./internal/nn/... ./internal/optim/... ./internal/train/... ./internal/blas/... ./internal/metrics/...
 
-.PHONY: all build train smoke test vet race bench bench-gemm deps fmt clean emoji
+.PHONY: all build train smoke test vet race bench bench-gemm bench-compare deps fmt clean emoji
 
 all: build
 
@@ -69,6 +69,11 @@ data/emoji:
 # here, so that OpenBLAS runs its best kernels for this CPU.
 bench-gemm:
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(GO) run $(GOFLAGS_TAGS) ./internal/blas/gemmbench -threads 1,2 -rounds 11
+
+# gantrain against its PyTorch peer (scripts/peer/, needs python3-torch) on
+# the DCGAN, 1 and 2 threads, back to back; prints the ratios.
+bench-compare:
+	scripts/peer/compare.sh
 
 # Installs OpenBLAS (Debian/Ubuntu, as root).
 deps:

@@ -293,11 +293,16 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 
 // TestSgemmDCGAN compares each engine with the float64 reference on the
 // real shapes (sampled elements: the full reference would take minutes).
+// The plain-Go kernel is left out: at about 1 GFLOP/s it would take most of
+// this package's test time on these shapes; TestSgemmShapes covers it.
 func TestSgemmDCGAN(t *testing.T) {
 	if testing.Short() {
 		t.Skip("big shapes")
 	}
 	forEachEngine(t, func(t *testing.T, e engine) {
+		if e.name == "generic" {
+			return
+		}
 		rng := rand.New(rand.NewPCG(3, 4))
 		for _, s := range dcganShapes {
 			lda, ldb := s.k, s.n
@@ -364,6 +369,9 @@ func TestSgemmSplitBitwise(t *testing.T) {
 			{128, 3136, 64}, // a DCGAN-like shape
 			{64, 16, 700},   // computed transposed (Cᵀ fits the tiles better)
 		} {
+			if e.name == "generic" && s.m*s.n*s.k > 5_000_000 {
+				continue // about 1 GFLOP/s: the smallest case shows the property
+			}
 			for _, tA := range []bool{false, true} {
 				for _, tB := range []bool{false, true} {
 					lda, ldb := s.k, s.n
