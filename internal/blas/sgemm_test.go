@@ -184,6 +184,11 @@ func TestSgemmShapes(t *testing.T) {
 		alphas := []float32{1, 0.5, -2}
 		betas := []float32{0, 1, 0.3}
 		pick := func(s []int) int { return s[rng.IntN(len(s))] }
+		// -short (the race detector's run): fewer random and big cases.
+		reps, bigBetas := 3, betas
+		if testing.Short() {
+			reps, bigBetas = 1, betas[2:]
+		}
 		n := 0
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
@@ -201,7 +206,7 @@ func TestSgemmShapes(t *testing.T) {
 				// Random subset of all sizes, with every alpha and beta.
 				for _, alpha := range alphas {
 					for _, beta := range betas {
-						for range 3 {
+						for range reps {
 							check(t, rng, e, gemmCase{tA, tB, pick(dims), pick(dims), pick(dims),
 								rng.IntN(5), rng.IntN(5), rng.IntN(5), alpha, beta})
 							n++
@@ -209,7 +214,7 @@ func TestSgemmShapes(t *testing.T) {
 					}
 				}
 				// k across the kc blocks (kcMax = 256), m across mc blocks.
-				for _, beta := range betas {
+				for _, beta := range bigBetas {
 					check(t, rng, e, gemmCase{tA, tB, 151, 40, 513, 1, 2, 3, -2, beta})
 					check(t, rng, e, gemmCase{tA, tB, 300, 17, 257, 0, 0, 0, 1, beta})
 					n += 2
