@@ -18,7 +18,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo devel)
 # Packages that start goroutines: checked with the race detector.
 RACE_PKGS := ./internal/parallel/... ./internal/data/... ./internal/kernels/... ./internal/nn/... ./internal/optim/... ./internal/train/... ./internal/blas/... ./internal/metrics/...
 
-.PHONY: all build train smoke test vet race bench deps fmt clean emoji
+.PHONY: all build train smoke test vet race bench bench-gemm bench-compare deps fmt clean emoji
 
 all: build
 
@@ -62,6 +62,18 @@ data/emoji:
 	tar -xzf data/.emoji-pkg/emoji-datasource-twitter-$(EMOJI_VERSION).tgz -C data/.emoji-pkg
 	node scripts/emoji-layout.js data/.emoji-pkg/package data/emoji
 	rm -rf data/.emoji-pkg
+
+# GFLOP/s of gantrain's GEMM kernels (and OpenBLAS, when installed) on the
+# DCGAN's layer shapes, 1 and 2 threads, interleaved rounds (medians).
+# OPENBLAS_CORETYPE pins OpenBLAS to older kernels on some machines: unset
+# here, so that OpenBLAS runs its best kernels for this CPU.
+bench-gemm:
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(GO) run $(GOFLAGS_TAGS) ./internal/blas/gemmbench -threads 1,2 -rounds 11
+
+# gantrain against its PyTorch peer (scripts/peer/, needs python3-torch) on
+# the DCGAN, 1 and 2 threads, back to back; prints the ratios.
+bench-compare:
+	scripts/peer/compare.sh
 
 # Installs OpenBLAS (Debian/Ubuntu, as root).
 deps:

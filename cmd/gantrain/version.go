@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 
 	"github.com/gantrain/gantrain/internal/blas"
+	"github.com/gantrain/gantrain/internal/blas/gemm"
 	"github.com/spf13/cobra"
 )
 
@@ -36,10 +37,12 @@ func newVersionCmd(s *streams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, the Go toolchain and the BLAS in use",
-		Args:  cobra.NoArgs,
+		Long: "Print the version, the Go toolchain, the BLAS in use and gantrain's GEMM kernels\n" +
+			"for this CPU (" + gemm.EnvKernel + "=NAME forces one of them, for comparisons).",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintf(s.Out, "gantrain %s\n%s %s/%s, %d CPUs\nBLAS: %s\n",
-				version(), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), blas.Name())
+			fmt.Fprintf(s.Out, "gantrain %s\n%s %s/%s, %d CPUs\nBLAS: %s\nGEMM kernels: %s\n",
+				version(), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), blas.Name(), blas.GEMMKernels())
 			return nil
 		},
 	}

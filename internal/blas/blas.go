@@ -2,13 +2,15 @@
 // heavy layer of gantrain runs on, and gives gorgonia the same one.
 //
 // Three engines exist: gantrain's own GEMM (package gemm: Go packing and
-// blocking around an AVX2+FMA assembly micro-kernel; the default on amd64
-// CPUs with AVX2 and FMA), gonum's pure-Go BLAS (the fallback elsewhere, and
-// with -tags purego), and OpenBLAS through cgo (build tag `openblas`, which
-// needs libopenblas-dev). Matrices are row-major, as in gonum's blas.Float32.
+// blocking around an assembly micro-kernel chosen from the CPU's features,
+// AVX-512 or AVX2+FMA; the default on amd64 CPUs with either), gonum's
+// pure-Go BLAS (the fallback elsewhere, and with -tags purego), and OpenBLAS
+// through cgo (build tag `openblas`, which needs libopenblas-dev). Matrices
+// are row-major, as in gonum's blas.Float32.
 package blas
 
 import (
+	"strings"
 	"sync/atomic"
 
 	"github.com/gantrain/gantrain/internal/blas/gemm"
@@ -42,8 +44,28 @@ func init() {
 	G.Use(gonum.Implementation{})
 }
 
-// Name reports the engine in use, e.g. "OpenBLAS 0.3.21 (cgo)".
+// Name reports the engine in use, e.g. "gantrain GEMM, AVX-512 (Go +
+// assembly)" or "OpenBLAS (cgo): OpenBLAS 0.3.21 …".
 func Name() string { return name }
+
+// GEMMKernels lists gantrain's GEMM micro-kernels for this build and CPU,
+// e.g. "avx512 8×32 (in use), avx2 6×16, generic 6×16": the one in use
+// (when gantrain's GEMM is the engine) and those the CPU cannot run are
+// marked. The environment variable GEMM_KERNEL forces one by name.
+func GEMMKernels() string {
+	var parts []string
+	for _, k := range gemm.Kernels() {
+		s := k.Name + " " + k.Tile
+		switch {
+		case !k.Runs:
+			s += " (not on this CPU: " + k.Why + ")"
+		case k.Active && name == gemm.Description:
+			s += " (in use)"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}
 
 // flops counts the floating-point operations of every Sgemm call.
 var flops atomic.Int64
@@ -68,6 +90,44 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	flops.Add(2 * int64(m) * int64(n) * int64(k))
+	sgemmOn(impl, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Engine is one float32 GEMM of this build, for comparisons (cmd
+// gemmbench): gantrain's GEMM with each micro-kernel the CPU runs, gonum's,
+// and OpenBLAS in the openblas build.
+type Engine struct {
+	Name string // "gantrain-avx512", "gantrain-avx2", "gantrain-generic", "gonum", "openblas"
+	e    sgemmer
+}
+
+// Engines lists the engines this build and CPU can run.
+func Engines() []Engine {
+	var out []Engine
+	for _, k := range gemm.Kernels() {
+		if im, err := gemm.WithKernel(k.Name); err == nil {
+			out = append(out, Engine{"gantrain-" + k.Name, im})
+		}
+	}
+	out = append(out, Engine{"gonum", gonum.Implementation{}})
+	if openblasEngine != nil {
+		out = append(out, Engine{"openblas", openblasEngine})
+	}
+	return out
+}
+
+// openblasEngine is OpenBLAS in the openblas build (openblas.go), else nil.
+var openblasEngine sgemmer
+
+// Sgemm is blas.Sgemm on engine e: the same split over parallel.Threads().
+func (e Engine) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	sgemmOn(e.e, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func sgemmOn(impl sgemmer, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if transA {
 		ta = blas.Trans

@@ -17,6 +17,7 @@ import (
 
 func init() {
 	impl = netlib.Implementation{}
+	openblasEngine = impl
 	cfg := strings.TrimSpace(C.GoString(C.openblas_get_config()))
 	name = "OpenBLAS (cgo): " + cfg
 	// One thread: Sgemm parallelises over blocks itself, and OpenBLAS's own

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,10 +98,40 @@ func (g gemmCase) String() string {
 		g.m, g.n, g.k, g.padA, g.padB, g.padC, g.alpha, g.beta)
 }
 
-// check runs one case through Implementation and gonum and compares both
-// with the float64 reference; C's padding (NaN sentinels) must be untouched,
-// and with beta = 0 C starts as NaN everywhere.
-func check(t *testing.T, rng *rand.Rand, g gemmCase) {
+// engine is one Sgemm under test.
+type engine struct {
+	name string
+	e    sgemmer
+}
+
+// forEachEngine runs f as a subtest for every gemm micro-kernel of this
+// build and for gonum; a kernel that this CPU cannot run is skipped with
+// the reason.
+func forEachEngine(t *testing.T, f func(t *testing.T, e engine)) {
+	forEachKernel(t, f)
+	t.Run("gonum", func(t *testing.T) { f(t, engine{"gonum", gonum.Implementation{}}) })
+}
+
+// forEachKernel is forEachEngine without gonum.
+func forEachKernel(t *testing.T, f func(t *testing.T, e engine)) {
+	for _, k := range gemm.Kernels() {
+		t.Run(k.Name, func(t *testing.T) {
+			if !k.Runs {
+				t.Skipf("not run: %s", k.Why)
+			}
+			impl, err := gemm.WithKernel(k.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f(t, engine{k.Name, impl})
+		})
+	}
+}
+
+// check runs one case through e and compares it with the float64
+// reference; C's padding (NaN sentinels) must be untouched, and with
+// beta = 0 C starts as NaN everywhere.
+func check(t *testing.T, rng *rand.Rand, e engine, g gemmCase) {
 	t.Helper()
 	ra, ca := g.m, g.k
 	if g.tA {
@@ -123,29 +154,23 @@ func check(t *testing.T, rng *rand.Rand, g gemmCase) {
 	want := refGemm(g.tA, g.tB, g.m, g.n, g.k, float64(g.alpha), A.data, A.ld, B.data, B.ld, float64(g.beta), C.data, C.ld)
 	tol := 8 * eps32 * (float64(g.k)*math.Abs(float64(g.alpha))*maxAbs(A.data)*maxAbs(B.data) + math.Abs(float64(g.beta))*maxAbs(C.data))
 
-	engines := []struct {
-		name string
-		e    sgemmer
-	}{{"gantrain", gemm.Implementation{}}, {"gonum", gonum.Implementation{}}}
-	for _, e := range engines {
-		c := append([]float32(nil), C.data...)
-		e.e.Sgemm(tr(g.tA), tr(g.tB), g.m, g.n, g.k, g.alpha, A.data, A.ld, B.data, B.ld, g.beta, c, C.ld)
-		for i := range g.m {
-			for j := range C.ld {
-				if i*C.ld+j >= len(c) {
-					break
+	c := append([]float32(nil), C.data...)
+	e.e.Sgemm(tr(g.tA), tr(g.tB), g.m, g.n, g.k, g.alpha, A.data, A.ld, B.data, B.ld, g.beta, c, C.ld)
+	for i := range g.m {
+		for j := range C.ld {
+			if i*C.ld+j >= len(c) {
+				break
+			}
+			got := c[i*C.ld+j]
+			if j >= g.n {
+				if !math.IsNaN(float64(got)) {
+					t.Fatalf("%v %s: padding C[%d][%d] overwritten with %g", g, e.name, i, j, got)
 				}
-				got := c[i*C.ld+j]
-				if j >= g.n {
-					if !math.IsNaN(float64(got)) {
-						t.Fatalf("%v %s: padding C[%d][%d] overwritten with %g", g, e.name, i, j, got)
-					}
-					continue
-				}
-				w := want[i*g.n+j]
-				if math.IsNaN(float64(got)) || math.Abs(float64(got)-w) > tol {
-					t.Fatalf("%v %s: C[%d][%d] = %g, want %g (tol %g)", g, e.name, i, j, got, w, tol)
-				}
+				continue
+			}
+			w := want[i*g.n+j]
+			if math.IsNaN(float64(got)) || math.Abs(float64(got)-w) > tol {
+				t.Fatalf("%v %s: C[%d][%d] = %g, want %g (tol %g)", g, e.name, i, j, got, w, tol)
 			}
 		}
 	}
@@ -154,42 +179,50 @@ func check(t *testing.T, rng *rand.Rand, g gemmCase) {
 var dims = []int{1, 2, 5, 6, 7, 15, 16, 17, 31, 64, 100, 257}
 
 func TestSgemmShapes(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	alphas := []float32{1, 0.5, -2}
-	betas := []float32{0, 1, 0.3}
-	pick := func(s []int) int { return s[rng.IntN(len(s))] }
-	n := 0
-	for _, tA := range []bool{false, true} {
-		for _, tB := range []bool{false, true} {
-			// Edge-heavy: every m and n around the tile sizes, small k.
-			for _, m := range []int{1, 5, 6, 7, 12, 13, 17} {
-				for _, nn := range []int{1, 15, 16, 17, 31, 33} {
-					for _, k := range []int{1, 3, 7} {
-						check(t, rng, gemmCase{tA, tB, m, nn, k, rng.IntN(3), rng.IntN(3), rng.IntN(3),
-							alphas[rng.IntN(3)], betas[rng.IntN(3)]})
-						n++
+	forEachEngine(t, func(t *testing.T, e engine) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		alphas := []float32{1, 0.5, -2}
+		betas := []float32{0, 1, 0.3}
+		pick := func(s []int) int { return s[rng.IntN(len(s))] }
+		// -short (the race detector's run): fewer random and big cases.
+		reps, bigBetas := 3, betas
+		if testing.Short() {
+			reps, bigBetas = 1, betas[2:]
+		}
+		n := 0
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				// Edge-heavy: every m and n around the tile sizes (6×16,
+				// 8×32), small k.
+				for _, m := range []int{1, 5, 6, 7, 8, 9, 12, 13, 17} {
+					for _, nn := range []int{1, 15, 16, 17, 31, 32, 33, 65} {
+						for _, k := range []int{1, 3, 7} {
+							check(t, rng, e, gemmCase{tA, tB, m, nn, k, rng.IntN(3), rng.IntN(3), rng.IntN(3),
+								alphas[rng.IntN(3)], betas[rng.IntN(3)]})
+							n++
+						}
 					}
 				}
-			}
-			// Random subset of all sizes, with every alpha and beta.
-			for _, alpha := range alphas {
-				for _, beta := range betas {
-					for range 3 {
-						check(t, rng, gemmCase{tA, tB, pick(dims), pick(dims), pick(dims),
-							rng.IntN(5), rng.IntN(5), rng.IntN(5), alpha, beta})
-						n++
+				// Random subset of all sizes, with every alpha and beta.
+				for _, alpha := range alphas {
+					for _, beta := range betas {
+						for range reps {
+							check(t, rng, e, gemmCase{tA, tB, pick(dims), pick(dims), pick(dims),
+								rng.IntN(5), rng.IntN(5), rng.IntN(5), alpha, beta})
+							n++
+						}
 					}
 				}
-			}
-			// k across the kc blocks (kcMax = 256), m across mc blocks.
-			for _, beta := range betas {
-				check(t, rng, gemmCase{tA, tB, 151, 40, 513, 1, 2, 3, -2, beta})
-				check(t, rng, gemmCase{tA, tB, 300, 17, 257, 0, 0, 0, 1, beta})
-				n += 2
+				// k across the kc blocks (kcMax = 256), m across mc blocks.
+				for _, beta := range bigBetas {
+					check(t, rng, e, gemmCase{tA, tB, 151, 40, 513, 1, 2, 3, -2, beta})
+					check(t, rng, e, gemmCase{tA, tB, 300, 17, 257, 0, 0, 0, 1, beta})
+					n += 2
+				}
 			}
 		}
-	}
-	t.Logf("%d cases", n)
+		t.Logf("%d cases", n)
+	})
 }
 
 // TestSgemmSpecial covers the quick returns: alpha = 0 and k = 0 only scale
@@ -248,8 +281,11 @@ var dcganShapes = []struct {
 	{"Conv2Fwd", false, false, 128, 3136, 1024},
 	{"Conv2BwdData", true, false, 1024, 3136, 128},
 	{"Conv2BwdW", false, true, 128, 1024, 3136},
-	{"Linear", false, false, 6272, 64, 100},
-	{"Conv1", false, false, 64, 12544, 16},
+	{"Conv1Fwd", false, false, 64, 12544, 16},
+	{"Conv1BwdW", false, true, 64, 16, 12544},
+	{"Up2Fwd", true, false, 16, 12544, 64},
+	{"LinearFwd", false, false, 6272, 64, 100},
+	{"LinearBwdW", false, true, 6272, 100, 64},
 }
 
 func randSlice(rng *rand.Rand, n int) []float32 {
@@ -260,42 +296,66 @@ func randSlice(rng *rand.Rand, n int) []float32 {
 	return s
 }
 
-// TestSgemmDCGAN compares with gonum on the real shapes.
+// TestSgemmDCGAN compares each engine with the float64 reference on the
+// real shapes (sampled elements: the full reference would take minutes).
+// The plain-Go kernel is left out: at about 1 GFLOP/s it would take most of
+// this package's test time on these shapes; TestSgemmShapes covers it.
 func TestSgemmDCGAN(t *testing.T) {
 	if testing.Short() {
 		t.Skip("big shapes")
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, s := range dcganShapes {
-		lda, ldb := s.k, s.n
-		if s.tA {
-			lda = s.m
+	forEachEngine(t, func(t *testing.T, e engine) {
+		if e.name == "generic" {
+			return
 		}
-		if s.tB {
-			ldb = s.k
-		}
-		a, b := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
-		got, want := make([]float32, s.m*s.n), make([]float32, s.m*s.n)
-		gemm.Implementation{}.Sgemm(tr(s.tA), tr(s.tB), s.m, s.n, s.k, 1, a, lda, b, ldb, 0, got, s.n)
-		gonum.Implementation{}.Sgemm(tr(s.tA), tr(s.tB), s.m, s.n, s.k, 1, a, lda, b, ldb, 0, want, s.n)
-		// Both sum k float32 products of values in [-1, 1]; the difference
-		// is rounding, typically ~√k·ε, bounded by ~k·ε.
-		tol := 4 * eps32 * float64(s.k)
-		worst := 0.0
-		for i := range got {
-			d := math.Abs(float64(got[i]) - float64(want[i]))
-			if !(d <= tol) {
-				t.Fatalf("%s: C[%d] = %g, gonum %g", s.name, i, got[i], want[i])
+		rng := rand.New(rand.NewPCG(3, 4))
+		for _, s := range dcganShapes {
+			lda, ldb := s.k, s.n
+			if s.tA {
+				lda = s.m
 			}
-			worst = max(worst, d)
+			if s.tB {
+				ldb = s.k
+			}
+			a, b := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
+			got := make([]float32, s.m*s.n)
+			e.e.Sgemm(tr(s.tA), tr(s.tB), s.m, s.n, s.k, 1, a, lda, b, ldb, 0, got, s.n)
+			// A float32 sum of k products of values in [-1, 1] is off by
+			// typically ~√k·ε, at most ~k·ε.
+			tol := 4 * eps32 * float64(s.k)
+			worst := 0.0
+			for range 2000 {
+				i, j := rng.IntN(s.m), rng.IntN(s.n)
+				want := 0.0
+				for p := range s.k {
+					var av, bv float32
+					if s.tA {
+						av = a[p*lda+i]
+					} else {
+						av = a[i*lda+p]
+					}
+					if s.tB {
+						bv = b[j*ldb+p]
+					} else {
+						bv = b[p*ldb+j]
+					}
+					want += float64(av) * float64(bv)
+				}
+				d := math.Abs(float64(got[i*s.n+j]) - want)
+				if !(d <= tol) {
+					t.Fatalf("%s: C[%d][%d] = %g, want %g", s.name, i, j, got[i*s.n+j], want)
+				}
+				worst = max(worst, d)
+			}
+			t.Logf("%s %dx%dx%d: max error %.3g (tol %.3g)", s.name, s.m, s.n, s.k, worst, tol)
 		}
-		t.Logf("%s %dx%dx%d: max |gantrain-gonum| = %.3g (tol %.3g)", s.name, s.m, s.n, s.k, worst, tol)
-	}
+	})
 }
 
-// TestSgemmSplitBitwise checks that blas.Sgemm, which cuts C into row or
-// column blocks over goroutines, gives exactly the result of one call on
-// the whole matrix: the dot products' order depends only on k.
+// TestSgemmSplitBitwise checks, for each gemm kernel, that blas.Sgemm,
+// which cuts C into row or column blocks over goroutines, gives exactly the
+// result of one call on the whole matrix: the dot products' order depends
+// only on k, so results do not depend on the thread count.
 func TestSgemmSplitBitwise(t *testing.T) {
 	saved, savedThreads, savedProcs := impl, parallel.Threads(), runtime.GOMAXPROCS(0)
 	defer func() {
@@ -303,42 +363,48 @@ func TestSgemmSplitBitwise(t *testing.T) {
 		parallel.SetThreads(savedThreads)
 		runtime.GOMAXPROCS(savedProcs)
 	}()
-	impl = gemm.Implementation{}
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, s := range []struct {
-		m, n, k int
-	}{
-		{301, 97, 300},  // row split (m ≥ n), blocks not multiples of mr
-		{70, 517, 513},  // column split, blocks not multiples of nr
-		{128, 3136, 64}, // a DCGAN-like shape
-	} {
-		for _, tA := range []bool{false, true} {
-			for _, tB := range []bool{false, true} {
-				lda, ldb := s.k, s.n
-				if tA {
-					lda = s.m
-				}
-				if tB {
-					ldb = s.k
-				}
-				a, b := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
-				c0 := randSlice(rng, s.m*s.n)
-				want := append([]float32(nil), c0...)
-				gemm.Implementation{}.Sgemm(tr(tA), tr(tB), s.m, s.n, s.k, 0.7, a, lda, b, ldb, 0.3, want, s.n)
-				for _, threads := range []int{2, 3, 7} {
-					parallel.SetThreads(threads)
-					got := append([]float32(nil), c0...)
-					Sgemm(tA, tB, s.m, s.n, s.k, 0.7, a, lda, b, ldb, 0.3, got, s.n)
-					for i := range got {
-						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-							t.Fatalf("%dx%dx%d tA=%v tB=%v threads=%d: C[%d] = %g, single call %g",
-								s.m, s.n, s.k, tA, tB, threads, i, got[i], want[i])
+	forEachKernel(t, func(t *testing.T, e engine) {
+		impl = e.e
+		rng := rand.New(rand.NewPCG(5, 6))
+		for _, s := range []struct {
+			m, n, k int
+		}{
+			{301, 97, 300},  // row split (m ≥ n), blocks not multiples of mr
+			{70, 517, 513},  // column split, blocks not multiples of nr
+			{128, 3136, 64}, // a DCGAN-like shape
+			{64, 16, 700},   // computed transposed (Cᵀ fits the tiles better)
+		} {
+			if e.name == "generic" && s.m*s.n*s.k > 5_000_000 {
+				continue // about 1 GFLOP/s: the smallest case shows the property
+			}
+			for _, tA := range []bool{false, true} {
+				for _, tB := range []bool{false, true} {
+					lda, ldb := s.k, s.n
+					if tA {
+						lda = s.m
+					}
+					if tB {
+						ldb = s.k
+					}
+					a, b := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
+					c0 := randSlice(rng, s.m*s.n)
+					want := append([]float32(nil), c0...)
+					e.e.Sgemm(tr(tA), tr(tB), s.m, s.n, s.k, 0.7, a, lda, b, ldb, 0.3, want, s.n)
+					for _, threads := range []int{2, 3, 7} {
+						parallel.SetThreads(threads)
+						got := append([]float32(nil), c0...)
+						Sgemm(tA, tB, s.m, s.n, s.k, 0.7, a, lda, b, ldb, 0.3, got, s.n)
+						for i := range got {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%dx%dx%d tA=%v tB=%v threads=%d: C[%d] = %g, single call %g",
+									s.m, s.n, s.k, tA, tB, threads, i, got[i], want[i])
+							}
 						}
 					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // BenchmarkSgemmConv2 times the DCGAN's biggest product, 128×3136×1024 NN,
@@ -369,5 +435,25 @@ func BenchmarkSgemmConv2(b *testing.B) {
 				b.ReportMetric(flop/cpu.Seconds()/1e9, "GFLOP/cpu-s")
 			}
 		})
+	}
+}
+
+// TestGEMMKernels checks the kernel list of `gantrain version`: every
+// kernel of the build by name and tile, the CPU's verdict on each, and the
+// one in use marked exactly when gantrain's GEMM is the engine.
+func TestGEMMKernels(t *testing.T) {
+	list := GEMMKernels()
+	t.Logf("engine %q; kernels %q", Name(), list)
+	for _, k := range gemm.Kernels() {
+		if !strings.Contains(list, k.Name+" "+k.Tile) {
+			t.Errorf("%q lacks %s %s", list, k.Name, k.Tile)
+		}
+		if !k.Runs && !strings.Contains(list, k.Why) {
+			t.Errorf("%q does not say why %s cannot run", list, k.Name)
+		}
+		marked := strings.Contains(list, k.Name+" "+k.Tile+" (in use)")
+		if want := k.Active && Name() == gemm.Description; marked != want {
+			t.Errorf("%q: %s marked in use = %v, want %v", list, k.Name, marked, want)
+		}
 	}
 }

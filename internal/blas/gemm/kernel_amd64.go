@@ -4,41 +4,67 @@ package gemm
 
 import "golang.org/x/sys/cpu"
 
-// Available reports whether the fast micro-kernel runs on this machine: the
-// assembly one needs AVX2 and FMA3 (x/sys/cpu also checks that the OS saves
-// the YMM registers). Without it Implementation is correct but slow
-// (kernelGo).
-var Available = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-
-// Description names the micro-kernel in use.
-var Description = description()
-
-func description() string {
-	if Available {
-		return "gantrain GEMM, AVX2+FMA (pure Go + assembly)"
+// asmKernels are the assembly micro-kernels, fastest first. x/sys/cpu's
+// feature bits also check that the OS saves the YMM (and ZMM) registers.
+func asmKernels() []*microKernel {
+	avx512 := &microKernel{
+		name: "avx512", desc: "AVX-512", mr: 8, nr: 32, mcMax: 128, ncMax: 4096,
+		runs: cpu.X86.HasAVX512F && cpu.X86.HasAVX,
+		why:  "the CPU has no AVX-512F", direct: true,
+		fn: func(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32) {
+			sgemmKernel8x32(kc, &a[0], &b[0], &c[0], ldc, ldb, alpha, beta)
+		},
 	}
-	return "gantrain GEMM (pure Go fallback kernel)"
+	avx2 := &microKernel{
+		name: "avx2", desc: "AVX2+FMA", mr: 6, nr: 16, mcMax: 144, ncMax: 4096,
+		runs: cpu.X86.HasAVX2 && cpu.X86.HasFMA,
+		why:  "the CPU lacks AVX2 or FMA3",
+		fn: func(kc int, a, b, c []float32, ldc, _ int, alpha, beta float32) {
+			sgemmKernel6x16(kc, &a[0], &b[0], &c[0], ldc, alpha, beta)
+		},
+	}
+	return []*microKernel{avx512, avx2}
 }
 
-// sgemmKernel6x16 computes the 6×16 block
+// sgemmKernel8x32 is the AVX-512F micro-kernel (microKernel's contract,
+// mr×nr = 8×32: 16 ZMM accumulators; rows of B̃ ldb floats apart).
+// Implemented in kernel_avx512_amd64.s.
 //
-//	C = alpha·Ã·B̃ + beta·C
-//
-// where Ã is a packed 6×kc panel (a[p·6 + i]) and B̃ a packed kc×16 panel
-// (b[p·16 + j]), C row-major with leading dimension ldc, kc ≥ 1.
-// beta = ±0 writes C without reading it. Implemented in kernel_amd64.s.
+//go:noescape
+func sgemmKernel8x32(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
+
+// sgemmKernel6x16 is the AVX2+FMA micro-kernel (mr×nr = 6×16: 12 YMM
+// accumulators). Implemented in kernel_avx2_amd64.s.
 //
 //go:noescape
 func sgemmKernel6x16(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
-// kernel is the bounds-checked entry to the micro-kernel.
-func kernel(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
-	if !Available {
-		kernelGo(kc, a, b, c, ldc, alpha, beta)
-		return
+// haveTranspose8x8 reports whether transpose8x8 (AVX) runs here.
+var haveTranspose8x8 = cpu.X86.HasAVX
+
+// transpose8x8 transposes blocks 8×8 blocks of 8 source rows: column
+// 8b+q of rows src[i·srcStride] becomes dst[(8b+q)·dstStride + i], i < 8.
+// Strides are in floats. Implemented in pack_amd64.s.
+//
+//go:noescape
+func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int, blocks int)
+
+// transposeRows8 sets d[p·stride + i] = s[i·lds + p] for i < 8, p < kc:
+// eight rows of length kc, lds apart in s, become kc steps of 8 values,
+// stride apart in d.
+func transposeRows8(d []float32, stride int, s []float32, lds, kc int) {
+	_ = d[(kc-1)*stride+7]
+	_ = s[7*lds+kc-1]
+	kb := kc &^ 7
+	if haveTranspose8x8 && kb > 0 {
+		transpose8x8(&d[0], stride, &s[0], lds, kb/8)
+	} else {
+		kb = 0
 	}
-	_ = a[mr*kc-1]
-	_ = b[nr*kc-1]
-	_ = c[(mr-1)*ldc+nr-1]
-	sgemmKernel6x16(kc, &a[0], &b[0], &c[0], ldc, alpha, beta)
+	for i := range 8 {
+		row := s[i*lds+kb : i*lds+kc]
+		for p, v := range row {
+			d[(kb+p)*stride+i] = v
+		}
+	}
 }

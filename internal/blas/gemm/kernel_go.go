@@ -1,20 +1,20 @@
 package gemm
 
-// kernelGo is the micro-kernel in plain Go: the fallback where the assembly
-// one cannot run (other architectures, -tags purego, x86 CPUs without AVX2
-// or FMA). It computes what the assembly kernel computes (products summed in
-// order of p from zero, then C = beta·C + alpha·sum), though not necessarily
-// bit for bit (the assembly fuses multiply and add). It is slow: where it
-// is the kernel, Available is false and gantrain uses gonum.
-func kernelGo(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
-	var acc [mr * nr]float32
+// kernelGo is the micro-kernel in plain Go for an mr×nr tile: the fallback
+// where no assembly one can run (other architectures, -tags purego, x86
+// CPUs without AVX2 or FMA), and the reference the assembly kernels are
+// tested against. It computes what they compute (products summed in order
+// of p from zero, then C = beta·C + alpha·sum), though not necessarily bit
+// for bit (the assembly fuses multiply and add). It is slow: where it is
+// the kernel, Available is false and gantrain uses gonum.
+func kernelGo(mr, nr, kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32) {
+	acc := make([]float32, mr*nr)
 	a = a[:mr*kc]
-	b = b[:nr*kc]
 	for p := range kc {
-		ap := (*[mr]float32)(a[p*mr:])
-		bp := (*[nr]float32)(b[p*nr:])
+		ap := a[p*mr : p*mr+mr]
+		bp := b[p*ldb : p*ldb+nr]
 		for i, av := range ap {
-			row := (*[nr]float32)(acc[i*nr:])
+			row := acc[i*nr : i*nr+nr]
 			for j, bv := range bp {
 				row[j] += av * bv
 			}
@@ -31,4 +31,12 @@ func kernelGo(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 			}
 		}
 	}
+}
+
+// genericKernel is kernelGo on a 6×16 tile.
+var genericKernel = &microKernel{
+	name: "generic", desc: "generic Go", mr: 6, nr: 16, mcMax: 144, ncMax: 4096, runs: true, direct: true,
+	fn: func(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32) {
+		kernelGo(6, 16, kc, a, b, c, ldc, ldb, alpha, beta)
+	},
 }

@@ -2,13 +2,15 @@
 
 package gemm
 
-// Available reports whether the fast micro-kernel runs on this machine.
-// Without it Implementation is correct but slow (kernelGo).
-const Available = false
+func asmKernels() []*microKernel { return nil }
 
-// Description names the micro-kernel in use.
-const Description = "gantrain GEMM (pure Go fallback kernel)"
-
-func kernel(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
-	kernelGo(kc, a, b, c, ldc, alpha, beta)
+// transposeRows8 sets d[p·stride + i] = s[i·lds + p] for i < 8, p < kc.
+func transposeRows8(d []float32, stride int, s []float32, lds, kc int) {
+	_ = d[(kc-1)*stride+7]
+	_ = s[7*lds+kc-1]
+	for i := range 8 {
+		for p, v := range s[i*lds : i*lds+kc] {
+			d[p*stride+i] = v
+		}
+	}
 }

@@ -17,27 +17,20 @@ import (
 // blocked so that a packed mc×kc block of A stays in L2 and a kc×nr panel of
 // B in L1 while the micro-kernel computes one mr×nr block of C over kc.
 //
-// The micro-kernel is AVX2+FMA assembly on amd64 (kernel_amd64.s). Where
-// that cannot run (Available is false: other architectures, -tags purego,
-// CPUs without AVX2/FMA) a plain-Go kernel takes its place: correct, and
-// testable everywhere, but slower than gonum, which internal/blas then uses.
+// The micro-kernel is chosen at start-up from the CPU's features (kernel.go):
+// AVX-512 (8×32 tile), AVX2+FMA (6×16) or, where neither runs, plain Go.
+// The zero value uses that kernel; WithKernel picks another.
 //
 // Only Sgemm is implemented: it is all that gantrain calls. It is safe for
 // concurrent use (each call takes its own pack buffers from a sync.Pool).
-type Implementation struct{}
+type Implementation struct {
+	k *microKernel // nil: the active kernel
+}
 
-// Blocking parameters. mr and nr are fixed by the micro-kernel (6×16:
-// 12 YMM accumulators). One kc×nr panel of packed B, kcMax·nr·4 = 16 KiB,
-// stays in the 32 KiB L1 while the kernel sweeps the packed mc×kc block of A,
-// mcMax·kcMax·4 = 144 KiB, held in L2 (512 KiB–1 MiB); the packed kc×nc
-// block of B, up to kcMax·ncMax·4 = 4 MiB, lives in L3.
-const (
-	mr    = 6
-	nr    = 16
-	kcMax = 256
-	mcMax = 144 // multiple of mr
-	ncMax = 4096
-)
+// kcMax bounds the depth of one packed block. It is the same for every
+// kernel: the kc blocks fix the order in which each element's products are
+// summed, so that all the assembly kernels give the same bits.
+const kcMax = 256
 
 // The element order of every dot product depends only on k (the kc blocks
 // are a function of k alone, and the kernel adds them in order), never on m,
@@ -46,7 +39,7 @@ const (
 
 // workspace holds the pack buffers of one goroutine's call.
 type workspace struct {
-	a, b []float32
+	a, b, t []float32 // packed A, packed B, an edge tile of C
 }
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}
@@ -61,7 +54,7 @@ func grow(s []float32, n int) []float32 {
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
 // with gonum's (and the reference BLAS's) argument checks and conventions:
 // beta = 0 overwrites C without reading it; alpha = 0 or k = 0 only scales C.
-func (Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	transA, transB := checkTrans(tA), checkTrans(tB)
 	if m < 0 {
 		panic("blas: m < 0")
@@ -105,7 +98,11 @@ func (Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	kern := impl.k
+	if kern == nil {
+		kern = active
+	}
+	sgemm(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func checkTrans(t blas.Transpose) bool {
@@ -136,17 +133,52 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 }
 
 // sgemm is the blocked driver; arguments are checked, m, n, k ≥ 1, alpha ≠ 0.
-func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if swapped(kern, m, n) {
+		// Cᵀ = op(B)ᵀ·op(A)ᵀ fills fewer tiles: compute it, with C's
+		// tiles stored transposed. Each element's products are the same,
+		// in the same order, so the bits are too.
+		blocked(kern, true, !transB, !transA, n, m, k, alpha, b, ldb, a, lda, beta, c, ldc)
+		return
+	}
+	blocked(kern, false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// swapped reports whether the driver computes Cᵀ rather than C: when the
+// mr×nr tiles cover m×n with over 1.25 times the padding they would have on
+// n×m (C = a tall 64×16, say, on 8×32 tiles).
+func swapped(kern *microKernel, m, n int) bool {
+	area := func(m, n int) int { return roundUp(m, kern.mr) * roundUp(n, kern.nr) }
+	return 4*area(m, n) > 5*area(n, m)
+}
+
+// directMaxK bounds k for reading op(B) in place: B̃'s rows are then ldb
+// apart, and many such rows alias in the L1 cache.
+const directMaxK = 128
+
+// blocked computes C = alpha·op(A)·op(B) + beta·C, or, with ct, stores the
+// m×n product transposed: element (i, j) at c[j·ldc + i].
+func blocked(kern *microKernel, ct, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mr, nr := kern.mr, kern.nr
 	// Split k into equal blocks of at most kcMax (k = 257 gives 129+128, not
 	// 256+1), and n likewise into blocks of at most ncMax, multiples of nr.
 	kc0 := ceilDiv(k, ceilDiv(k, kcMax))
-	nc0 := roundUp(ceilDiv(n, ceilDiv(n, ncMax)), nr)
-	mc0 := min(mcMax, roundUp(m, mr))
+	nc0 := roundUp(ceilDiv(n, ceilDiv(n, kern.ncMax)), nr)
+	mc0 := min(kern.mcMax, roundUp(m, mr))
+	// With one block of A and a short k, the kernel reads a row-major
+	// op(B) in place: packing it would cost more than the few A panels
+	// that reuse it gain.
+	direct := kern.direct && !transB && m <= mc0 && k <= directMaxK
 
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
 	ws.a = grow(ws.a, mc0*kc0)
-	ws.b = grow(ws.b, roundUp(min(nc0, n), nr)*kc0)
+	if direct {
+		ws.b = grow(ws.b, nr*kc0)
+	} else {
+		ws.b = grow(ws.b, roundUp(min(nc0, n), nr)*kc0)
+	}
+	ws.t = grow(ws.t, mr*nr)
 
 	for jc := 0; jc < n; jc += nc0 {
 		nc := min(nc0, n-jc)
@@ -156,11 +188,20 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 			if pc > 0 {
 				bet = 1
 			}
-			packB(transB, b, ldb, pc, kc, jc, nc, ws.b)
+			bb := bBlock{packed: ws.b}
+			if direct {
+				bb = bBlock{src: b, ld: ldb, pc: pc, jc: jc, packed: ws.b}
+			} else {
+				packB(nr, transB, b, ldb, pc, kc, jc, nc, ws.b)
+			}
 			for ic := 0; ic < m; ic += mc0 {
 				mc := min(mc0, m-ic)
-				packA(transA, a, lda, ic, mc, pc, kc, ws.a)
-				macroKernel(mc, nc, kc, alpha, ws.a, ws.b, bet, c[ic*ldc+jc:], ldc)
+				packA(mr, transA, a, lda, ic, mc, pc, kc, ws.a)
+				cc := c[ic*ldc+jc:]
+				if ct {
+					cc = c[jc*ldc+ic:]
+				}
+				macroKernel(kern, ct, mc, nc, kc, alpha, ws.a, bb, bet, cc, ldc, ws.t)
 			}
 		}
 	}
@@ -169,32 +210,92 @@ func sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 
+// bBlock is the kc×nc block of op(B) that macroKernel reads: packed (src
+// nil: panels of nr columns in packed), or in place (src, row-major with
+// leading dimension ld, the block at row pc and column jc), where only a
+// last, partial panel is packed.
+type bBlock struct {
+	src        []float32
+	ld, pc, jc int
+	packed     []float32
+}
+
 // macroKernel computes C[:mc, :nc] = alpha·Ã·B̃ + beta·C from the packed
-// block Ã (mc×kc, panels of mr rows) and B̃ (kc×nc, panels of nr columns).
-// Edge tiles go through a full mr×nr scratch tile and the same kernel, so
-// they compute exactly what an interior tile would.
-func macroKernel(mc, nc, kc int, alpha float32, ap, bp []float32, beta float32, c []float32, ldc int) {
+// block Ã (mc×kc, panels of mr rows) and the block B̃ (kc×nc). Edge tiles,
+// and with ct all tiles (C stored transposed), go through the mr×nr
+// scratch tile t and the same kernel, so they compute exactly what an
+// interior tile would.
+func macroKernel(kern *microKernel, ct bool, mc, nc, kc int, alpha float32, ap []float32, bb bBlock, beta float32, c []float32, ldc int, t []float32) {
+	mr, nr := kern.mr, kern.nr
 	for jr := 0; jr < nc; jr += nr {
 		nrr := min(nr, nc-jr)
-		bpan := bp[jr*kc : (jr+nr)*kc]
+		var bpan []float32
+		ldb := nr
+		switch {
+		case bb.src == nil:
+			bpan = bb.packed[jr*kc : (jr+nr)*kc]
+		case nrr == nr:
+			bpan, ldb = bb.src[bb.pc*bb.ld+bb.jc+jr:], bb.ld
+		default:
+			bpan = bb.packed[:nr*kc]
+			packB(nr, false, bb.src, bb.ld, bb.pc, kc, bb.jc+jr, nrr, bpan)
+		}
 		for ir := 0; ir < mc; ir += mr {
 			mrr := min(mr, mc-ir)
 			apan := ap[ir*kc : (ir+mr)*kc]
-			cc := c[ir*ldc+jr:]
-			if mrr == mr && nrr == nr {
-				kernel(kc, apan, bpan, cc, ldc, alpha, beta)
+			if ct {
+				cc := c[jr*ldc+ir:]
+				full := mrr == mr && nrr == nr && mr == 8
+				if beta != 0 {
+					loadT(t, nr, cc, ldc, mrr, nrr, full)
+				}
+				kern.runDirect(kc, apan, bpan, t, nr, ldb, alpha, beta)
+				storeT(cc, ldc, t, nr, mrr, nrr, full)
 				continue
 			}
-			var t [mr * nr]float32
+			cc := c[ir*ldc+jr:]
+			if mrr == mr && nrr == nr {
+				kern.runDirect(kc, apan, bpan, cc, ldc, ldb, alpha, beta)
+				continue
+			}
 			if beta != 0 {
 				for i := range mrr {
 					copy(t[i*nr:i*nr+nrr], cc[i*ldc:i*ldc+nrr])
 				}
 			}
-			kernel(kc, apan, bpan, t[:], nr, alpha, beta)
+			kern.runDirect(kc, apan, bpan, t, nr, ldb, alpha, beta)
 			for i := range mrr {
 				copy(cc[i*ldc:i*ldc+nrr], t[i*nr:i*nr+nrr])
 			}
+		}
+	}
+}
+
+// loadT sets t[i·nr + j] = c[j·ldc + i] for i < mrr, j < nrr; full (an
+// 8×nr tile, nr a multiple of 8) uses the 8×8 block transposes.
+func loadT(t []float32, nr int, c []float32, ldc, mrr, nrr int, full bool) {
+	if full {
+		for j := 0; j < nr; j += 8 {
+			transposeRows8(t[j:], nr, c[j*ldc:], ldc, 8)
+		}
+		return
+	}
+	for i := range mrr {
+		for j := range nrr {
+			t[i*nr+j] = c[j*ldc+i]
+		}
+	}
+}
+
+// storeT sets c[j·ldc + i] = t[i·nr + j] for i < mrr, j < nrr.
+func storeT(c []float32, ldc int, t []float32, nr, mrr, nrr int, full bool) {
+	if full {
+		transposeRows8(c, ldc, t, nr, nr)
+		return
+	}
+	for i := range mrr {
+		for j := range nrr {
+			c[j*ldc+i] = t[i*nr+j]
 		}
 	}
 }
@@ -203,14 +304,25 @@ func macroKernel(mc, nc, kc int, alpha float32, ap, bp []float32, beta float32, 
 // panel q holds rows ic+q·mr… as dst[q·mr·kc + p·mr + i], zero-padded.
 // Source rows are read sequentially: strided reads across many rows of a
 // big matrix cost several times more (cache lines and TLB entries).
-func packA(trans bool, a []float32, lda, ic, mc, pc, kc int, dst []float32) {
+func packA(mr int, trans bool, a []float32, lda, ic, mc, pc, kc int, dst []float32) {
 	full := mc - mc%mr // rows in full panels
 	if trans {
 		// op(A)[r][p] = a[p·lda + r]: row p of a feeds step p of every panel.
 		for p := range kc {
 			row := a[(pc+p)*lda+ic : (pc+p)*lda+ic+mc]
-			for ir := 0; ir < full; ir += mr {
-				*(*[mr]float32)(dst[ir*kc+p*mr:]) = *(*[mr]float32)(row[ir:])
+			switch mr {
+			case 8:
+				for ir := 0; ir < full; ir += 8 {
+					*(*[8]float32)(dst[ir*kc+p*8:]) = *(*[8]float32)(row[ir:])
+				}
+			case 6:
+				for ir := 0; ir < full; ir += 6 {
+					*(*[6]float32)(dst[ir*kc+p*6:]) = *(*[6]float32)(row[ir:])
+				}
+			default:
+				for ir := 0; ir < full; ir += mr {
+					copy(dst[ir*kc+p*mr:ir*kc+p*mr+mr], row[ir:])
+				}
 			}
 			if full < mc {
 				d := dst[full*kc+p*mr : full*kc+p*mr+mr]
@@ -225,8 +337,12 @@ func packA(trans bool, a []float32, lda, ic, mc, pc, kc int, dst []float32) {
 		mrr := min(mr, mc-ir)
 		d := dst[ir*kc : (ir+mr)*kc]
 		r0 := ic + ir
-		if mrr == mr {
-			row := func(i int) []float32 { return a[(r0+i)*lda+pc : (r0+i)*lda+pc+kc] }
+		row := func(i int) []float32 { return a[(r0+i)*lda+pc : (r0+i)*lda+pc+kc] }
+		switch {
+		case mrr == 8 && mr == 8:
+			transposeRows8(d, 8, a[r0*lda+pc:], lda, kc)
+			continue
+		case mrr == 6 && mr == 6:
 			transpose6(d, kc, row(0), row(1), row(2), row(3), row(4), row(5))
 			continue
 		}
@@ -237,8 +353,7 @@ func packA(trans bool, a []float32, lda, ic, mc, pc, kc int, dst []float32) {
 				}
 				continue
 			}
-			src := a[(r0+i)*lda+pc : (r0+i)*lda+pc+kc]
-			for p, v := range src {
+			for p, v := range row(i) {
 				d[p*mr+i] = v
 			}
 		}
@@ -247,14 +362,17 @@ func packA(trans bool, a []float32, lda, ic, mc, pc, kc int, dst []float32) {
 
 // packB copies op(B)[pc:pc+kc, jc:jc+nc] into dst as ceil(nc/nr) panels;
 // panel q holds columns jc+q·nr… as dst[q·nr·kc + p·nr + j], zero-padded.
-func packB(trans bool, b []float32, ldb, pc, kc, jc, nc int, dst []float32) {
+func packB(nr int, trans bool, b []float32, ldb, pc, kc, jc, nc int, dst []float32) {
 	if !trans {
 		// op(B)[p][j] = b[p·ldb + j]: row p of b feeds step p of every panel.
 		full := nc - nc%nr
 		for p := range kc {
 			row := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
 			for jr := 0; jr < full; jr += nr {
-				copy16((*[nr]float32)(dst[jr*kc+p*nr:]), (*[nr]float32)(row[jr:]))
+				d := dst[jr*kc+p*nr : jr*kc+p*nr+nr]
+				for j := 0; j < nr; j += 16 {
+					copy16((*[16]float32)(d[j:]), (*[16]float32)(row[jr+j:]))
+				}
 			}
 			if full < nc {
 				d := dst[full*kc+p*nr : full*kc+p*nr+nr]
@@ -264,15 +382,16 @@ func packB(trans bool, b []float32, ldb, pc, kc, jc, nc int, dst []float32) {
 		}
 		return
 	}
-	// op(B)[p][j] = b[j·ldb + p]: a full panel reads nr rows of b side by
-	// side and writes each step's nr values contiguously.
+	// op(B)[p][j] = b[j·ldb + p]: a full panel reads its rows of b 16 side
+	// by side and writes each step's values contiguously.
 	for jr := 0; jr < nc; jr += nr {
 		nrr := min(nr, nc-jr)
 		d := dst[jr*kc : (jr+nr)*kc]
 		row := func(j int) []float32 { return b[(jc+jr+j)*ldb+pc : (jc+jr+j)*ldb+pc+kc] }
 		if nrr == nr {
-			transpose16(d, kc, row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7),
-				row(8), row(9), row(10), row(11), row(12), row(13), row(14), row(15))
+			for j := 0; j < nr; j += 8 {
+				transposeRows8(d[j:], nr, b[(jc+jr+j)*ldb+pc:], ldb, kc)
+			}
 			continue
 		}
 		for j := range nr {
@@ -291,33 +410,17 @@ func packB(trans bool, b []float32, ldb, pc, kc, jc, nc int, dst []float32) {
 
 // transpose6 sets d[p·6 + i] = si[p] for p < kc; every si has length kc.
 func transpose6(d []float32, kc int, s0, s1, s2, s3, s4, s5 []float32) {
-	d = d[:kc*mr]
+	d = d[:kc*6]
 	s0, s1, s2, s3, s4, s5 = s0[:kc], s1[:kc], s2[:kc], s3[:kc], s4[:kc], s5[:kc]
 	for p := range kc {
-		dp := (*[mr]float32)(d[p*mr:])
+		dp := (*[6]float32)(d[p*6:])
 		dp[0], dp[1], dp[2], dp[3], dp[4], dp[5] = s0[p], s1[p], s2[p], s3[p], s4[p], s5[p]
-	}
-}
-
-// transpose16 sets d[p·16 + j] = sj[p] for p < kc; every sj has length kc.
-func transpose16(d []float32, kc int, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15 []float32) {
-	d = d[:kc*nr]
-	s0, s1, s2, s3 = s0[:kc], s1[:kc], s2[:kc], s3[:kc]
-	s4, s5, s6, s7 = s4[:kc], s5[:kc], s6[:kc], s7[:kc]
-	s8, s9, s10, s11 = s8[:kc], s9[:kc], s10[:kc], s11[:kc]
-	s12, s13, s14, s15 = s12[:kc], s13[:kc], s14[:kc], s15[:kc]
-	for p := range kc {
-		dp := (*[nr]float32)(d[p*nr:])
-		dp[0], dp[1], dp[2], dp[3] = s0[p], s1[p], s2[p], s3[p]
-		dp[4], dp[5], dp[6], dp[7] = s4[p], s5[p], s6[p], s7[p]
-		dp[8], dp[9], dp[10], dp[11] = s8[p], s9[p], s10[p], s11[p]
-		dp[12], dp[13], dp[14], dp[15] = s12[p], s13[p], s14[p], s15[p]
 	}
 }
 
 // copy16 copies 16 floats as four 16-byte moves: the compiler inlines
 // those, where a 64-byte array copy becomes a call to memmove.
-func copy16(d, s *[nr]float32) {
+func copy16(d, s *[16]float32) {
 	*(*[4]float32)(d[0:4]) = *(*[4]float32)(s[0:4])
 	*(*[4]float32)(d[4:8]) = *(*[4]float32)(s[4:8])
 	*(*[4]float32)(d[8:12]) = *(*[4]float32)(s[8:12])
