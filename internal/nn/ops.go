@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gantrain/gantrain/internal/blas"
 	"github.com/gantrain/gantrain/internal/kernels"
@@ -365,11 +366,30 @@ func (g *Graph) BatchNorm(x, gamma, beta *gorgonia.Node, st *kernels.BNStats, a 
 		name += "_" + a.String()
 	}
 	if !g.train {
+		// The running statistics are constants here, so the layer is an
+		// affine map per channel and dx = act'(y)·dy·γ/√(σ²_run + ε): the
+		// gradient with respect to a generator's input z (internal/control).
 		n, _ := g.Apply(OpSpec{
-			Name: name + "_eval", In: []tensor.Shape{xs, gs, gs}, Out: os,
+			Name: name + "_eval", In: []tensor.Shape{xs, gs, gs}, Out: os, DiffWRT: []bool{true},
 			Forward: func(v [][]float32, y []float32) error {
 				kernels.BNForwardEval(v[0], y, v[1], v[2], m, st, a)
 				return nil
+			},
+			Backward: func(_ []bool, v gorgonia.Nodes, y, dy *gorgonia.Node) (gorgonia.Nodes, error) {
+				dx, _ := g.Apply(OpSpec{
+					Name: name + "_eval_grad", In: []tensor.Shape{os, os, gs}, Out: xs,
+					Forward: func(v [][]float32, dx []float32) error {
+						kernels.ActBackward(a, v[0], v[1], dx)
+						for r := 0; r < c; r++ {
+							s := v[2][r] * float32(1/math.Sqrt(float64(st.RunVar[r])+st.Eps))
+							for i := r * m; i < (r+1)*m; i++ {
+								dx[i] *= s
+							}
+						}
+						return nil
+					},
+				}, y, dy, v[1])
+				return gorgonia.Nodes{dx, nil, nil}, g.err
 			},
 		}, x, gamma, beta)
 		return n
