@@ -24,6 +24,7 @@
 //	s12 - s7 + s3
 //	mean(4, 9, 21) - mean(s5, s6) + 0.5*s3
 //	-(z.npy[3] - s1) + 2*mean(1,2)
+//	s5 + 2*dir(thick.npy)
 //
 // with this grammar (EBNF; whitespace may separate any two tokens and is
 // otherwise ignored):
@@ -31,11 +32,12 @@
 //	Expr      = Sum .
 //	Sum       = Unary { ( "+" | "-" ) Unary } .
 //	Unary     = "-" Unary | Number "*" Unary | Primary .
-//	Primary   = Seed | Mean | Row | "(" Sum ")" .
+//	Primary   = Seed | Mean | Row | Dir | "(" Sum ")" .
 //	Seed      = "s" Digits .                      (one token: s12, not s 12)
 //	Mean      = "mean" "(" SeedRef { "," SeedRef } ")" .
 //	SeedRef   = Digits | Seed .
 //	Row       = File "[" Digits "]" .
+//	Dir       = "dir" "(" File [ "," Digits ] ")" .
 //	File      = FileStart { FileStart | "-" } .   (one token)
 //	FileStart = Letter | Digit | "_" | "." | "/" .
 //	Number    = ( Digits [ "." { Digit } ] | "." Digits )
@@ -49,7 +51,11 @@
 //   - sN is the z of seed N; N must fit in a uint64. mean(a, b, …) is the
 //     mean of the seeds' z (a repeated seed counts twice); its seeds may be
 //     written 4 or s4. F[r] is row r (0-based) of the .npy matrix in file F,
-//     loaded by the caller (see SeedResolver).
+//     loaded by the caller (see SeedResolver). dir(F) is the direction
+//     saved in F by `gantrain directions` (a vector (Z) or the first row of a
+//     matrix), scaled to length 1; dir(F, k) is row k of a matrix (K, Z)
+//     such as the SeFa directions. Inside dir( ) a file name is any run of
+//     file characters, '-' included.
 //   - A file name is the longest run of letters, digits and _ . / - that is
 //     followed, after optional whitespace, by '['. So s1-z.npy[3] is row 3 of
 //     a file named "s1-z.npy": write s1 - z.npy[3]. Any word followed by '['
@@ -62,7 +68,7 @@
 //     after its term (s3*0.5), a number without '*' (2 s3), division and
 //     unary plus are errors.
 //   - "−" (U+2212 MINUS SIGN, as typeset) is accepted for "-".
-//   - Names are case-sensitive; the only words are sN and mean.
+//   - Names are case-sensitive; the only words are sN, mean and dir.
 //
 // Parse returns an Expr (a tree of Term, Neg, Scale and BinOp) whose Terms
 // method lists the operands with their source text, so a caller can show

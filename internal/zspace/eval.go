@@ -89,12 +89,29 @@ func eval(e Expr, vecs [][]float32, next *int) []float64 {
 	panic(fmt.Sprintf("zspace: unknown expression node %T", e))
 }
 
+// unit returns v/‖v‖, or an error if v is 0 or not finite.
+func unit(v []float32, file string) ([]float32, error) {
+	n := 0.0
+	for _, x := range v {
+		n += float64(x) * float64(x)
+	}
+	n = math.Sqrt(n)
+	if n == 0 || math.IsNaN(n) || math.IsInf(n, 0) {
+		return nil, fmt.Errorf("%s: a direction must be a finite, non-zero vector (its norm is %v)", file, n)
+	}
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(float64(x) / n)
+	}
+	return out, nil
+}
+
 // SeedResolver returns a resolve function for Eval for a generator with
 // latent size z: a seed's vector is gen.Noise(seed, 1, z), a mean the
-// float64 mean of its seeds' vectors rounded to float32, and a row the row of
+// float64 mean of its seeds' vectors rounded to float32, a row the row of
 // the matrix loadNpy returns for the term's file name (loaded once per file
-// name and kept; loadNpy may be nil if no expression names a file). Rows must
-// have z values. The function is not safe for concurrent use.
+// name and kept; loadNpy may be nil if no expression names a file), and a
+// direction that row scaled to length 1. Rows must have z values. The function is not safe for concurrent use.
 func SeedResolver(z int, loadNpy func(path string) ([][]float32, error)) func(Term) ([]float32, error) {
 	files := map[string][][]float32{}
 	return func(t Term) ([]float32, error) {
@@ -122,7 +139,7 @@ func SeedResolver(z int, loadNpy func(path string) ([][]float32, error)) func(Te
 				out[i] = float32(x / float64(len(t.Seeds)))
 			}
 			return out, nil
-		case RowTerm:
+		case RowTerm, DirTerm:
 			rows, ok := files[t.File]
 			if !ok {
 				if loadNpy == nil {
@@ -140,6 +157,9 @@ func SeedResolver(z int, loadNpy func(path string) ([][]float32, error)) func(Te
 			row := rows[t.Row]
 			if len(row) != z {
 				return nil, fmt.Errorf("%s has rows of %d values, the generator's latent size is %d", t.File, len(row), z)
+			}
+			if t.Kind == DirTerm {
+				return unit(row, t.File)
 			}
 			return append([]float32(nil), row...), nil
 		}

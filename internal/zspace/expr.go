@@ -28,6 +28,7 @@ const (
 	SeedTerm TermKind = iota // s12: the z of one seed
 	MeanTerm                 // mean(4, 9, 21): the mean of seeds' z
 	RowTerm                  // z.npy[3]: a row of an .npy matrix
+	DirTerm                  // dir(thick.npy), dir(sefa.npy, 2): a unit direction
 )
 
 func (k TermKind) String() string {
@@ -38,6 +39,8 @@ func (k TermKind) String() string {
 		return "mean"
 	case RowTerm:
 		return "row"
+	case DirTerm:
+		return "dir"
 	}
 	return fmt.Sprintf("TermKind(%d)", int(k))
 }
@@ -48,7 +51,8 @@ type Term struct {
 	// Seeds: for SeedTerm the one seed, for MeanTerm the seeds in the order
 	// written (a repeated seed counts again in the mean).
 	Seeds []uint64
-	// File and Row: for RowTerm the file name as written and the 0-based row.
+	// File and Row: for RowTerm and DirTerm the file name as written and the
+	// 0-based row (0 for dir(F)).
 	File string
 	Row  int
 	// Src is the term's text, verbatim from the expression (spaces inside
@@ -99,6 +103,11 @@ func (t Term) String() string {
 		return b.String()
 	case RowTerm:
 		return t.File + "[" + strconv.Itoa(t.Row) + "]"
+	case DirTerm:
+		if t.Row == 0 {
+			return "dir(" + t.File + ")"
+		}
+		return "dir(" + t.File + ", " + strconv.Itoa(t.Row) + ")"
 	}
 	return fmt.Sprintf("<bad %v term %q>", t.Kind, t.Src)
 }
@@ -423,6 +432,8 @@ func (p *parser) word() (Expr, error) {
 	switch w := tok.text; {
 	case w == "mean":
 		return p.mean()
+	case w == "dir":
+		return p.dir()
 	case w == "s":
 		return nil, p.errAt(tok.off, "expected the digits of a seed right after 's', as in s12")
 	case w[0] == 's' && allDigits(w[1:]):
@@ -435,7 +446,7 @@ func (p *parser) word() (Expr, error) {
 	case strings.ContainsAny(w, "./"):
 		return nil, p.errAt(tok.end, "expected '[' and a row after the file name %q, as in %s[0]", w, w)
 	}
-	return nil, p.errAt(tok.off, "unknown name %q (a term is s12, mean(4, 9), file.npy[3] or a parenthesised expression)", tok.text)
+	return nil, p.errAt(tok.off, "unknown name %q (a term is s12, mean(4, 9), file.npy[3], dir(file.npy) or a parenthesised expression)", tok.text)
 }
 
 func (p *parser) seed(digits string, off int) (uint64, error) {
@@ -498,6 +509,53 @@ func (p *parser) mean() (Expr, error) {
 		}
 		return nil, p.errAt(p.tok.off, "expected ',' or ')' in mean(...), found %s", p.describe())
 	}
+}
+
+// dir parses "dir" "(" File [ "," Digits ] ")".
+func (p *parser) dir() (Expr, error) {
+	start := p.tok.off
+	p.next()
+	if !p.is("(") {
+		return nil, p.errAt(p.tok.off, "expected '(' after dir, as in dir(thick.npy)")
+	}
+	open := p.tok.off
+	// The file name is read from the source: any file characters.
+	i := p.tok.end
+	for i < len(p.src) && isSpace(p.src[i]) {
+		i++
+	}
+	j := i
+	for j < len(p.src) && isFileChar(p.src[j]) {
+		j++
+	}
+	if j == i {
+		return nil, p.errAt(i, "expected a file name after dir(, as in dir(thick.npy)")
+	}
+	file := p.src[i:j]
+	p.tok = token{kind: tPunct, off: i, end: j}
+	p.next()
+	row := 0
+	if p.is(",") {
+		p.next()
+		if p.tok.kind != tNum || !allDigits(p.tok.text) {
+			return nil, p.errAt(p.tok.off, "expected a row number after ',' in dir(...), found %s", p.describe())
+		}
+		r, err := strconv.ParseUint(p.tok.text, 10, 63)
+		if err != nil || uint64(int(r)) != r {
+			return nil, p.errAt(p.tok.off, "row %s out of range", p.tok.text)
+		}
+		row = int(r)
+		p.next()
+	}
+	if !p.is(")") {
+		if err := p.badToken(); err != nil {
+			return nil, err
+		}
+		return nil, p.errAt(p.tok.off, "expected ')' to close the dir( at col %d, found %s", p.col(open), p.describe())
+	}
+	end := p.tok.end
+	p.next()
+	return Term{Kind: DirTerm, File: file, Row: row, Src: p.src[start:end], Offset: start}, nil
 }
 
 // row parses File "[" Digits "]".

@@ -22,6 +22,8 @@ func sexpr(e Expr) string {
 			return fmt.Sprintf("(mean %v)", e.Seeds)
 		case RowTerm:
 			return fmt.Sprintf("(row %q %d)", e.File, e.Row)
+		case DirTerm:
+			return fmt.Sprintf("(dir %q %d)", e.File, e.Row)
 		}
 	case Neg:
 		return "(neg " + sexpr(e.X) + ")"
@@ -99,6 +101,8 @@ func TestParseGood(t *testing.T) {
 		{"-z.npy[0]", `(neg (row "z.npy" 0))`, "-z.npy[0]", []string{"z.npy[0]"}},
 		{"\ts1\n-\r\ns2 ", "(- s1 s2)", "s1 - s2", []string{"s1", "s2"}},
 		{"s1 − s2", "(- s1 s2)", "s1 - s2", []string{"s1", "s2"}}, // U+2212
+		{"s5 + 2*dir(thick.npy)", `(+ s5 (* 2 (dir "thick.npy" 0)))`, "s5 + 2*dir(thick.npy)", []string{"s5", "dir(thick.npy)"}},
+		{"dir( runs/a-b/sefa.npy , 3 ) - s1", `(- (dir "runs/a-b/sefa.npy" 3) s1)`, "dir(runs/a-b/sefa.npy, 3) - s1", []string{"dir( runs/a-b/sefa.npy , 3 )", "s1"}},
 		{"mean(1,2) - 0.5*(s3 + a.npy[1]) + s4", `(+ (- (mean [1 2]) (* 0.5 (+ s3 (row "a.npy" 1)))) s4)`,
 			"mean(1, 2) - 0.5*(s3 + a.npy[1]) + s4", []string{"mean(1,2)", "s3", "a.npy[1]", "s4"}},
 	} {
@@ -164,6 +168,10 @@ func TestParseBad(t *testing.T) {
 		{"s1 + 1e*s2", 6, `bad number "1e"`},
 		{"2s3", 1, `bad number "2s3"`},
 		{"1e400*s1", 1, "number 1e400 out of range"},
+		{"dir", 4, "expected '(' after dir"},
+		{"dir()", 5, "expected a file name after dir("},
+		{"dir(a.npy", 10, "expected ')' to close the dir( at col 4, found end of expression"},
+		{"dir(a.npy, x)", 12, `expected a row number after ',' in dir(...), found "x"`},
 		{"z.npy[", 7, "expected a row number after '['"},
 		{"z.npy[]", 7, "expected a row number after '['"},
 		{"z.npy[s1]", 7, `expected a row number after '[', found "s1"`},
@@ -307,6 +315,8 @@ func TestEvalRowsAndResolveOrder(t *testing.T) {
 			return [][]float32{{1, 2, 3}, {10, 20, 30}}, nil
 		case "short.npy":
 			return [][]float32{{1, 2}}, nil
+		case "zero.npy":
+			return [][]float32{{0, 0, 0}}, nil
 		}
 		return nil, fmt.Errorf("open %s: no such file", path)
 	}
@@ -316,6 +326,10 @@ func TestEvalRowsAndResolveOrder(t *testing.T) {
 	}
 	if loads != 1 {
 		t.Errorf("z.npy loaded %d times, want once", loads)
+	}
+	// dir(F) is row 0 scaled to length 1; dir(F, 1) row 1.
+	if got := vec(t, "14*dir(z.npy) - dir(z.npy, 1) + dir(z.npy, 1)", r); maxDiff(got, []float32{1 * 14 / float32(math.Sqrt(14)), 2 * 14 / float32(math.Sqrt(14)), 3 * 14 / float32(math.Sqrt(14))}) > 1e-5 {
+		t.Errorf("dir: got %v, want (1, 2, 3)·√14", got)
 	}
 	if got := vec(t, "s5 - s5 + z.npy[0]", r); !slices.Equal(got, []float32{1, 2, 3}) {
 		t.Errorf("seeds with Z = 3: got %v", got)
@@ -338,6 +352,8 @@ func TestEvalRowsAndResolveOrder(t *testing.T) {
 	}{
 		{"s1 + z.npy[2]", r, "z.npy[2]: row 2 out of range: z.npy has 2 rows"},
 		{"short.npy[0]", r, "short.npy[0]: short.npy has rows of 2 values, the generator's latent size is 3"},
+		{"dir(short.npy)", r, "dir(short.npy): short.npy has rows of 2 values, the generator's latent size is 3"},
+		{"s1 + dir(zero.npy)", r, "dir(zero.npy): zero.npy: a direction must be a finite, non-zero vector (its norm is 0)"},
 		{"s1 - gone.npy[0]", r, "gone.npy[0]: open gone.npy: no such file"},
 		{"z.npy[0]", SeedResolver(3, nil), "z.npy[0]: no .npy loader"},
 		{"s1", SeedResolver(0, nil), "s1: latent size 0"},
