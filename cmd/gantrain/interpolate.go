@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -32,6 +33,8 @@ type interpOptions struct {
 	Scale           int
 	Nrow            int
 	Delay           int
+	Dir             string
+	Amount          float64
 }
 
 func newInterpolateCmd(s *streams) *cobra.Command {
@@ -53,7 +56,9 @@ any expression of the --expr language.
   --class K                       conditional models: the label held fixed
   --expr "s12 + s7 - s3"          vector arithmetic: a row of each operand's
                                   image, then the result (terms: sN, mean(…),
-                                  file.npy[i], c*term; + and -)
+                                  file.npy[i], dir(d.npy), c*term; + and -)
+  --from A --dir d.npy            walk along a saved direction (gantrain
+                                  directions): A − amount·d … A + amount·d
 
 Output: a PNG strip or grid (--format png) or an animated GIF (--format gif,
 or an --out ending in .gif), to stdout with --out -. Same inputs, same
@@ -61,7 +66,9 @@ bytes.`,
 		Example: `  gantrain interpolate --run runs/dcgan --from 3 --to 17 --steps 10 --out strip.png
   gantrain interpolate --run runs/dcgan --path 3,17,42 --format gif --out morph.gif
   gantrain interpolate --run runs/cgan --from-class 1 --to-class 7 --seed 5 --out one-to-seven.png
-  gantrain interpolate --run runs/dcgan --expr "mean(1,2,3) - mean(4,5,6) + s7" --out arith.png`,
+  gantrain interpolate --run runs/dcgan --expr "mean(1,2,3) - mean(4,5,6) + s7" --out arith.png
+  gantrain interpolate --run runs/dcgan --from 5 --dir thick.npy --amount 3 --out thicker.png
+  gantrain interpolate --run runs/dcgan --expr "s5 + 2*dir(thick.npy)" --out thick5.png`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("class") {
@@ -94,6 +101,8 @@ bytes.`,
 	f.IntVar(&o.Scale, "scale", 0, "enlarge by this factor (default 1 for png, 4 for gif)")
 	f.IntVar(&o.Nrow, "nrow", 0, "images per row of the PNG (default: all in one row)")
 	f.IntVar(&o.Delay, "delay", 12, "gif: hundredths of a second per frame")
+	f.StringVar(&o.Dir, "dir", "", "with --from: walk along the direction saved in this .npy file")
+	f.Float64Var(&o.Amount, "amount", 3, "with --dir: how far to walk each way")
 	return cmd
 }
 
@@ -130,8 +139,11 @@ func loadRows(path string) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(a.Shape) == 1 { // a single vector, such as a saved direction
+		return [][]float32{a.Data}, nil
+	}
 	if len(a.Shape) != 2 {
-		return nil, fmt.Errorf("npy: %s: shape %v, want (N, Z)", path, a.Shape)
+		return nil, fmt.Errorf("npy: %s: shape %v, want (N, Z) or (Z)", path, a.Shape)
 	}
 	rows := make([][]float32, a.Shape[0])
 	for i := range rows {
@@ -207,6 +219,22 @@ func prepareInterpolate(o *interpOptions) (*interpPlan, error) {
 	}
 	if modes != 1 {
 		return nil, usagef("give one of --from/--to, --path, --from-class/--to-class or --expr")
+	}
+	if o.Dir != "" {
+		if o.From == "" || o.To != "" || o.Path != "" || morph {
+			return nil, usagef("--dir walks from the point --from; leave out --to, --path and the class morph")
+		}
+		if math.IsNaN(o.Amount) || math.IsInf(o.Amount, 0) || o.Amount <= 0 {
+			return nil, usagef("--amount must be a positive number, got %v", o.Amount)
+		}
+		if strings.ContainsAny(o.Dir, "(),") {
+			return nil, usagef("--dir %s: a file name without parentheses or commas", o.Dir)
+		}
+		a := strconv.FormatFloat(o.Amount, 'g', -1, 64)
+		from := pointExpr(o.From)
+		o.From = "(" + from + ") - " + a + "*dir(" + o.Dir + ")"
+		o.To = "(" + from + ") + " + a + "*dir(" + o.Dir + ")"
+		o.Method = "lerp" // a straight line along the direction
 	}
 	_, m, err := openCheckpoint(o.Run, o.Checkpoint)
 	if err != nil {
