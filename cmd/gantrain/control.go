@@ -50,10 +50,12 @@ x, y (the centroid; y grows downwards), for colour images brightness, red,
 green, blue, and class:NAME, log p(NAME | x) under the evaluation
 classifier (class:9; MNIST runs only).
 
---keep adds a penalty on the change of every other feature (each in units
-of its spread over 256 reference samples) and, for an attribute, on the
-change of the classifier's class probabilities (KL divergence), so that a
-thicker 3 stays a 3.
+--keep holds every other attribute (in units of its spread over 256
+reference samples) and, for an attribute target, the classifier's
+log-probability of the class it saw at step 0: the step is projected
+orthogonally to their gradients and their accumulated drift is taken
+back, so that a thicker 3 stays a 3. It costs one more backward pass per
+held feature.
 
 Output: one row per starting z and one column per step (step 0 first) as
 a PNG grid, an animated GIF (one frame per step) or a float32 .npy of shape
@@ -95,10 +97,6 @@ For a conditional model the class of each row stays fixed (--class, or
 
 // refSeed draws the reference samples that set each feature's scale.
 const refSeed = 0x5ca1e
-
-// keepClassWeight weighs the KL divergence of the class probabilities
-// against the squared standardised changes of the other attributes.
-const keepClassWeight = 10
 
 // outFormat reads the output format from the name: png, gif or npy.
 func outFormat(flag, out string, allowed ...string) (string, error) {
@@ -247,7 +245,7 @@ func runControl(o *controlOptions) error {
 	if err != nil {
 		return err
 	}
-	ctl, err := control.New(m, clf, control.Options{Target: target, Decrease: o.Decrease, Keep: o.Keep, KeepClass: keepClassWeight,
+	ctl, err := control.New(m, clf, control.Options{Target: target, Decrease: o.Decrease,
 		Scale: scale, TargetScale: tscale, Batch: o.N, Labels: labels})
 	if err != nil {
 		return err
@@ -258,7 +256,7 @@ func runControl(o *controlOptions) error {
 	f, pix := len(attrs), m.C*m.H*m.W
 	steps := make([]*control.Step, 0, o.Steps+1)
 	enc := json.NewEncoder(o.Out)
-	err = control.Walk(ctl, gen.Noise(o.Seed, o.N, m.Latent), o.Steps, o.Rate, func(k int, st *control.Step, z []float32) error {
+	err = control.Walk(ctl, gen.Noise(o.Seed, o.N, m.Latent), o.Steps, o.Rate, o.Keep, func(k int, st *control.Step, z []float32) error {
 		steps = append(steps, st)
 		line := controlLine{Step: k, Score: mean(st.Score), Other: "none"}
 		for r := 0; r < o.N; r++ {

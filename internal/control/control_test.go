@@ -126,7 +126,8 @@ func TestParseFeature(t *testing.T) {
 // TestGradZ checks ∇z of the objective through small generators (the MLP
 // GAN and the DCGAN generator with batch norm in evaluation mode, with
 // running statistics that are not 0 and 1) and the classifier, against
-// central finite differences of the objective.
+// central finite differences of the objective, in every mode: the target,
+// a held attribute, and the log-probability of each row's class.
 func TestGradZ(t *testing.T) {
 	clf, err := classifier.Default()
 	if err != nil {
@@ -134,14 +135,17 @@ func TestGradZ(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		model, feature string
-		keep           bool
+		mode           Mode
 	}{
-		{"gan", "thickness", false},
-		{"dcgan", "slant", true},
-		{"dcgan", "class:3", false},
-		{"cgan", "size", true},
+		{"gan", "thickness", TargetMode},
+		{"dcgan", "slant", TargetMode},
+		{"dcgan", "ink", Mode(Y)},
+		{"dcgan", "class:3", TargetMode},
+		{"dcgan", "size", ClassMode},
+		{"cgan", "size", TargetMode},
+		{"cgan", "x", Mode(Thickness)},
 	} {
-		t.Run(fmt.Sprintf("%s/%s/keep=%v", tc.model, tc.feature, tc.keep), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/mode=%d", tc.model, tc.feature, tc.mode), func(t *testing.T) {
 			const zd, b = 4, 2
 			m, err := models.New(tc.model, zd, rng.New(1, 1))
 			if err != nil {
@@ -168,24 +172,18 @@ func TestGradZ(t *testing.T) {
 			for i := range scale {
 				scale[i] = 0.5 + 0.1*float64(i)
 			}
-			opt := Options{Target: f, Keep: tc.keep, KeepClass: 3, Scale: scale, TargetScale: 0.7, Batch: b, Labels: []int{2, 7}}
+			opt := Options{Target: f, Decrease: tc.model == "gan", Scale: scale, TargetScale: 0.7, Batch: b, Labels: []int{2, 7}}
 			c, err := New(m, clf, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
+			c.SetClasses([]int{3, 8})
+			if err := c.SetMode(tc.mode); err != nil {
+				t.Fatal(err)
+			}
 			z := make([]float32, zd*b)
 			r.FillNormal(z, 0, 1)
-			if tc.keep {
-				// Reference values from other z, so the penalty's gradient is not 0.
-				z2 := make([]float32, zd*b)
-				r.FillNormal(z2, 0, 1)
-				st, err := c.Eval(z2)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c.SetReference(st)
-			}
 			st, err := c.Eval(z)
 			if err != nil {
 				t.Fatal(err)
@@ -216,5 +214,34 @@ func TestGradZ(t *testing.T) {
 				t.Errorf("relative error %.3g between ∇z and finite differences\n grad %v\n fd   %v", rel, st.Grad, fd)
 			}
 		})
+	}
+}
+
+// TestConstrainedStep checks the keep step on vectors worked by hand.
+func TestConstrainedStep(t *testing.T) {
+	// g = (1, 1, 0), one constraint along x with no drift: the step is
+	// rate along y.
+	step, ok := constrainedStep([]float64{1, 1, 0}, [][]float64{{2, 0, 0}}, []float64{0}, 0.5)
+	if !ok || math.Abs(step[0]) > 1e-12 || math.Abs(step[1]-0.5) > 1e-12 || step[2] != 0 {
+		t.Errorf("step %v, want (0, 0.5, 0)", step)
+	}
+	// A drift of 0.4 on the constraint 2x: δ = (−0.2, 0, 0) undoes it.
+	step, _ = constrainedStep([]float64{1, 1, 0}, [][]float64{{2, 0, 0}}, []float64{0.4}, 0.5)
+	if math.Abs(step[0]+0.2) > 1e-9 || math.Abs(step[1]-0.5) > 1e-12 {
+		t.Errorf("step %v, want (−0.2, 0.5, 0)", step)
+	}
+	// Two constraints, one a multiple of the other, and one along z: the
+	// target direction left is y; drifts 0.2 (on x) and −0.3 (on 3z).
+	step, _ = constrainedStep([]float64{1, 2, 1}, [][]float64{{1, 0, 0}, {2, 0, 0}, {0, 0, 3}}, []float64{0.2, 0.4, -0.3}, 1)
+	want := []float64{-0.2, 1, 0.1}
+	for i := range want {
+		if math.Abs(step[i]-want[i]) > 1e-6 {
+			t.Errorf("step %v, want %v", step, want)
+			break
+		}
+	}
+	// Nothing left of g: no step.
+	if _, ok := constrainedStep([]float64{1, 0}, [][]float64{{1, 0}}, []float64{0}, 1); ok {
+		t.Error("a gradient inside the constraints' span gave a step")
 	}
 }

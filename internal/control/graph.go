@@ -25,11 +25,6 @@ import (
 type Options struct {
 	Target   Feature
 	Decrease bool // descend instead of ascend
-	// Keep adds the penalty Σ_f ((a_f − a_f⁰)/s_f)² over the other
-	// attributes and, unless the target is a class, KeepClass·KL(p⁰ ‖ p)
-	// between the classifier's class probabilities at the start and now.
-	Keep      bool
-	KeepClass float64
 	// Scale s_f of each attribute (Attrs order) and of the target; the
 	// target's score enters the objective as score/s_target.
 	Scale       []float64
@@ -51,20 +46,31 @@ type Controller struct {
 	labels []float32
 	img    *G.Node
 	attrOp *nn.Op
-	logits *G.Node // nil without a classifier
+	attr64 []float64 // (F, B): the attribute op's values before rounding to float32
+	logits *G.Node   // nil without a classifier
 	obj    *objective
 }
 
-// objective holds what the objective op reads: the reference values of
-// the step-0 images once keep is on.
+// Mode selects what the objective op computes, summed over the rows:
+// TargetMode the target's score (negated with Decrease, divided by its
+// scale), ClassMode log p(c_r | x_r) for each row's reference class c_r
+// (SetClasses), and Mode(i) ≥ 0 attribute i of Attrs. The last two give
+// the gradients of the features that --keep holds.
+type Mode int
+
+const (
+	TargetMode Mode = -1
+	ClassMode  Mode = -2
+)
+
+// objective holds what the objective op reads.
 type objective struct {
-	keep   bool
-	a0     []float64 // (F, B)
-	p0     []float64 // (K, B)
-	target int       // attribute index, or −1 for a class
-	class  int
-	sign   float64
-	last   float64 // the objective of the last run, in float64
+	mode    Mode
+	classes []int // reference class of each row, ClassMode
+	target  int   // attribute index, or −1 for a class
+	class   int
+	sign    float64
+	last    float64 // the objective of the last run, in float64
 }
 
 // Step is the result of one evaluation, row-major over the B rows.
@@ -79,7 +85,7 @@ type Step struct {
 }
 
 // New compiles the controller. clf may be nil when no classifier applies;
-// then class targets and the class part of Keep are unavailable.
+// then class targets and ClassMode are unavailable.
 func New(model *models.GAN, clf *classifier.Net, opt Options) (*Controller, error) {
 	b := opt.Batch
 	if b < 1 {
@@ -99,7 +105,7 @@ func New(model *models.GAN, clf *classifier.Net, opt Options) (*Controller, erro
 		return nil, fmt.Errorf("control: %d attribute scales for %d attributes, target scale %v", len(opt.Scale), len(attrs), opt.TargetScale)
 	}
 	c := &Controller{model: model, opt: opt, attrs: attrs, b: b}
-	c.obj = &objective{target: -1, class: opt.Target.Class, sign: 1}
+	c.obj = &objective{mode: TargetMode, target: -1, class: opt.Target.Class, sign: 1}
 	if opt.Decrease {
 		c.obj.sign = -1
 	}
@@ -168,6 +174,7 @@ func (c *Controller) attrNode(g *nn.Graph, img *G.Node) (*G.Node, *nn.Op) {
 			grads[i][k] = make([]float64, pix)
 		}
 	}
+	c.attr64 = make([]float64, f*b)
 	n, op := g.Apply(nn.OpSpec{
 		Name: "attributes", In: []tensor.Shape{is}, Out: tensor.Shape{f, b}, DiffWRT: []bool{true},
 		Forward: func(in [][]float32, out []float32) error {
@@ -182,6 +189,7 @@ func (c *Controller) attrNode(g *nn.Graph, img *G.Node) (*G.Node, *nn.Op) {
 					Values(img, ch, h, w, c.attrs, val, grads[r])
 					for k, v := range val {
 						out[k*b+r] = float32(v)
+						c.attr64[k*b+r] = v
 					}
 				}
 			})
@@ -226,54 +234,46 @@ func (c *Controller) objectiveNode(g *nn.Graph, an, logits *G.Node) *G.Node {
 	}
 	// grad computes the objective and its derivatives with respect to the
 	// attributes (F, B) and the logits (K, B).
-	eval := func(a, l []float32, da, dl []float32) float64 {
+	// The attribute values are read in float64 from c.attr64 (written by
+	// the attribute op, an input of this op, so earlier in the same run).
+	eval := func(_, l []float32, da, dl []float32) float64 {
+		a := c.attr64
 		j := 0.0
 		logp := make([]float64, k)
+		// dlogp sets dl for ∂(w·log p_c)/∂logits = w·(onehot(c) − p).
+		dlogp := func(r, class int, w float64) {
+			if dl == nil {
+				return
+			}
+			for c := 0; c < k; c++ {
+				d := -math.Exp(logp[c])
+				if c == class {
+					d++
+				}
+				dl[c*b+r] = float32(w * d)
+			}
+		}
 		for r := 0; r < b; r++ {
 			if k > 0 {
 				logSoftmax(l, r, b, logp)
 			}
-			if o.target >= 0 {
-				j += o.sign * float64(a[o.target*b+r]) / opt.TargetScale
+			switch {
+			case o.mode >= 0:
+				j += a[int(o.mode)*b+r]
+				if da != nil {
+					da[int(o.mode)*b+r] = 1
+				}
+			case o.mode == ClassMode:
+				j += logp[o.classes[r]]
+				dlogp(r, o.classes[r], 1)
+			case o.target >= 0:
+				j += o.sign * a[o.target*b+r] / opt.TargetScale
 				if da != nil {
 					da[o.target*b+r] = float32(o.sign / opt.TargetScale)
 				}
-			} else {
+			default:
 				j += o.sign * logp[o.class] / opt.TargetScale
-				if dl != nil {
-					for c := 0; c < k; c++ {
-						d := -math.Exp(logp[c])
-						if c == o.class {
-							d++
-						}
-						dl[c*b+r] = float32(o.sign * d / opt.TargetScale)
-					}
-				}
-			}
-			if !o.keep {
-				continue
-			}
-			for i := 0; i < f; i++ {
-				if i == o.target {
-					continue
-				}
-				d := (float64(a[i*b+r]) - o.a0[i*b+r]) / opt.Scale[i]
-				j -= d * d
-				if da != nil {
-					da[i*b+r] = float32(-2 * d / opt.Scale[i])
-				}
-			}
-			if k > 0 && o.target >= 0 && opt.KeepClass > 0 {
-				// KL(p⁰ ‖ p) = Σ p⁰ (log p⁰ − log p); ∂/∂logit = p − p⁰.
-				for c := 0; c < k; c++ {
-					p0 := o.p0[c*b+r]
-					if p0 > 0 {
-						j -= opt.KeepClass * p0 * (math.Log(p0) - logp[c])
-					}
-					if dl != nil {
-						dl[c*b+r] = float32(-opt.KeepClass * (math.Exp(logp[c]) - p0))
-					}
-				}
+				dlogp(r, o.class, o.sign/opt.TargetScale)
 			}
 		}
 		return j
@@ -366,10 +366,9 @@ func (c *Controller) Eval(z []float32) (*Step, error) {
 	kernels.FromBatchLast(c.img.Value().Data().([]float32), st.Images, pix, b)
 	kernels.FromBatchLast(gs[0], st.Grad, zd, b)
 	clear(gs[0]) // gradients would add up over runs
-	a := c.attrOp.Output()
 	for r := 0; r < b; r++ {
 		for i := 0; i < f; i++ {
-			st.Attrs[r*f+i] = float64(a[i*b+r])
+			st.Attrs[r*f+i] = c.attr64[i*b+r]
 		}
 	}
 	if c.logits != nil {
@@ -391,27 +390,20 @@ func (c *Controller) Eval(z []float32) (*Step, error) {
 	return st, nil
 }
 
-// SetReference turns the keep penalty on (if Options.Keep) with the
-// features of st as the values to keep.
-func (c *Controller) SetReference(st *Step) {
-	if !c.opt.Keep {
-		return
+// SetMode selects what the next Eval differentiates (see Mode).
+func (c *Controller) SetMode(m Mode) error {
+	switch {
+	case m == ClassMode && (c.logits == nil || len(c.obj.classes) != c.b):
+		return errors.New("control: ClassMode needs a classifier and SetClasses")
+	case m >= 0 && int(m) >= len(c.attrs), m < ClassMode:
+		return fmt.Errorf("control: mode %d", m)
 	}
-	f, b := len(c.attrs), c.b
-	c.obj.a0 = make([]float64, f*b)
-	for r := 0; r < b; r++ {
-		for i := 0; i < f; i++ {
-			c.obj.a0[i*b+r] = st.Attrs[r*f+i]
-		}
-	}
-	if st.LogP != nil {
-		k := len(st.LogP) / b
-		c.obj.p0 = make([]float64, k*b)
-		for r := 0; r < b; r++ {
-			for i := 0; i < k; i++ {
-				c.obj.p0[i*b+r] = math.Exp(st.LogP[r*k+i])
-			}
-		}
-	}
-	c.obj.keep = true
+	c.obj.mode = m
+	return nil
 }
+
+// SetClasses sets the reference class of each row for ClassMode.
+func (c *Controller) SetClasses(classes []int) { c.obj.classes = append([]int(nil), classes...) }
+
+// HasClassifier reports whether the graph includes the classifier.
+func (c *Controller) HasClassifier() bool { return c.logits != nil }
