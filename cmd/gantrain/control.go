@@ -28,6 +28,7 @@ type controlOptions struct {
 	Rate            float64
 	N               int
 	Seed            uint64
+	Z               string
 	Class           int
 	OutFile         string
 	Scale           int
@@ -37,7 +38,7 @@ type controlOptions struct {
 func newControlCmd(s *streams) *cobra.Command {
 	o := &controlOptions{streams: s}
 	cmd := &cobra.Command{
-		Use:   "control (--run RUN | --checkpoint DIR) --feature F [--decrease] [--steps K] [--rate η] [--keep] [--n N] [--seed S] --out grid.png|anim.gif|images.npy",
+		Use:   "control (--run RUN | --checkpoint DIR) --feature F [--decrease] [--steps K] [--rate η] [--keep] [--n N] [--seed S | --z z.npy] --out grid.png|anim.gif|images.npy",
 		Short: "Change one feature of generated images by moving z (controllable generation)",
 		Long: `Gradient ascent on z through the frozen generator: starting from --n
 latent vectors of --seed, every step moves each z a distance --rate along
@@ -69,13 +70,14 @@ For a conditional model the class of each row stays fixed (--class, or
 0, 1, 2, … down the rows) while z moves.`,
 		Example: `  gantrain control --run runs/dcgan --feature thickness --keep --out thicker.png
   gantrain control --run runs/dcgan --feature slant --steps 12 --out slant.gif
-  gantrain control --run runs/dcgan --feature class:9 --seed 4 --n 4 --out to-nine.png`,
+  gantrain control --run runs/dcgan --feature class:9 --seed 4 --n 4 --out to-nine.png
+  gantrain control --run runs/dcgan --z fours.npy --feature class:9 --out to-nine.gif`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("class") {
 				o.Class = -1
 			}
-			return runControl(o)
+			return runControl(o, cmd.Flags().Changed("n"))
 		},
 	}
 	f := cmd.Flags()
@@ -88,6 +90,7 @@ For a conditional model the class of each row stays fixed (--class, or
 	f.Float64Var(&o.Rate, "rate", 0.6, "distance z moves per step")
 	f.IntVarP(&o.N, "n", "n", 8, "starting latent vectors (rows)")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the starting latent vectors")
+	f.StringVar(&o.Z, "z", "", "start from the latent vectors of this .npy file (N, Z) instead of --seed")
 	f.IntVar(&o.Class, "class", -1, "conditional models: the class of every row")
 	f.StringVarP(&o.OutFile, "out", "o", "", "output: .png grid, .gif animation or .npy array")
 	f.IntVar(&o.Scale, "scale", 0, "enlarge images by this factor (default 1 for png, 4 for gif)")
@@ -204,7 +207,7 @@ type controlLine struct {
 	SameClass   *float64 `json:"same_class,omitempty"`
 }
 
-func runControl(o *controlOptions) error {
+func runControl(o *controlOptions, nSet bool) error {
 	format, err := outFormat("--out", o.OutFile, "png", "gif", "npy")
 	if err != nil {
 		return err
@@ -237,6 +240,18 @@ func runControl(o *controlOptions) error {
 	if err != nil {
 		return usagef("--feature: %v", err)
 	}
+	z0 := gen.Noise(o.Seed, o.N, m.Latent)
+	if o.Z != "" {
+		if z0, err = readZ(o.Z, m.Latent); err != nil {
+			return err
+		}
+		if n := len(z0) / m.Latent; nSet && n != o.N {
+			return usagef("--n %d but --z %s holds %d vectors", o.N, o.Z, n)
+		} else if n > 1024 {
+			return usagef("--z %s: %d vectors, at most 1024", o.Z, n)
+		}
+		o.N = len(z0) / m.Latent
+	}
 	labels, err := rowLabels(m, o.Class, o.N)
 	if err != nil {
 		return err
@@ -256,7 +271,7 @@ func runControl(o *controlOptions) error {
 	f, pix := len(attrs), m.C*m.H*m.W
 	steps := make([]*control.Step, 0, o.Steps+1)
 	enc := json.NewEncoder(o.Out)
-	err = control.Walk(ctl, gen.Noise(o.Seed, o.N, m.Latent), o.Steps, o.Rate, o.Keep, func(k int, st *control.Step, z []float32) error {
+	err = control.Walk(ctl, z0, o.Steps, o.Rate, o.Keep, func(k int, st *control.Step, z []float32) error {
 		steps = append(steps, st)
 		line := controlLine{Step: k, Score: mean(st.Score), Other: "none"}
 		for r := 0; r < o.N; r++ {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"math"
@@ -73,6 +74,12 @@ func TestControlAndDirections(t *testing.T) {
 		t.Errorf("no summary on stderr: %q", errOut)
 	}
 
+	// --z: the vectors sample saved give the same walk as their seed.
+	mustRun(t, "sample", "--run", run, "--n", "3", "--out", p("s.png"), "--save-z", p("z.npy"))
+	mustRun(t, "control", "--run", run, "--z", p("z.npy"), "--feature", "slant", "--keep", "--steps", "2", "--out", p("sz.npy"))
+	if !bytes.Equal(read(t, p("s.npy")), read(t, p("sz.npy"))) {
+		t.Error("control --z with the vectors of --seed 1 --n 3 differs from control --seed 1 --n 3")
+	}
 	mustRun(t, "control", "--run", run, "--feature", "class:7", "--decrease", "--n", "2", "--steps", "1", "--out", p("c.png"))
 	mustRun(t, "control", "--run", run, "--feature", "ink", "--n", "2", "--steps", "2", "--out", p("i.gif"))
 
@@ -121,6 +128,8 @@ func TestControlAndDirections(t *testing.T) {
 		{[]string{"control", "--run", run, "--feature", "ink", "--out", p("x.jpg")}, "name the file .png, .gif, .npy"},
 		{[]string{"control", "--run", run, "--feature", "ink", "--out", p("nodir/x.png")}, "does not exist"},
 		{[]string{"control", "--run", idxRun, "--feature", "class:3", "--out", p("x.png")}, "no classifier"},
+		{[]string{"control", "--run", run, "--feature", "ink", "--z", p("z.npy"), "--n", "5", "--out", p("x.png")}, "--n 5 but --z"},
+		{[]string{"control", "--run", run, "--feature", "ink", "--z", p("f64.npy"), "--out", p("x.png")}, "dtype <f8"},
 		{[]string{"directions", "--run", idxRun, "--feature", "class:3", "--out", p("x.npy")}, "no classifier"},
 		{[]string{"directions", "--run", run, "--out", p("x.npy")}, "give one of --feature F or --unsupervised K"},
 		{[]string{"directions", "--run", run, "--unsupervised", "101", "--out", p("x.npy")}, "the latent space has 100 dimensions"},
