@@ -27,6 +27,7 @@ type directionsOptions struct {
 	OutFile, Grid   string
 	Range           float64
 	Steps           int
+	Scale           int
 }
 
 func newDirectionsCmd(s *streams) *cobra.Command {
@@ -74,6 +75,7 @@ gantrain interpolate --dir FILE, or as dir(FILE) in an --expr.`,
 	f.StringVar(&o.Grid, "grid", "", "--unsupervised: the grid of the directions (.png)")
 	f.Float64Var(&o.Range, "range", 3, "--unsupervised: the grid moves z from −range to +range")
 	f.IntVar(&o.Steps, "steps", 9, "--unsupervised: images per row of the grid")
+	f.IntVar(&o.Scale, "scale", 1, "--unsupervised: enlarge the grid by this factor")
 	return cmd
 }
 
@@ -117,8 +119,8 @@ func runDirections(o *directionsOptions) error {
 		if _, err := outFormat("--grid", o.Grid, "png"); err != nil {
 			return err
 		}
-		if o.Steps < 2 || o.Steps > 101 || math.IsNaN(o.Range) || math.IsInf(o.Range, 0) || o.Range <= 0 {
-			return usagef("--steps must be in 2..101 and --range a positive number")
+		if o.Steps < 2 || o.Steps > 101 || math.IsNaN(o.Range) || math.IsInf(o.Range, 0) || o.Range <= 0 || o.Scale < 1 || o.Scale > 16 {
+			return usagef("--steps must be in 2..101, --range a positive number and --scale in 1..16")
 		}
 	}
 	ck, m, err := openCheckpoint(o.Run, o.Checkpoint)
@@ -311,7 +313,7 @@ func runSeFa(o *directionsOptions, m *models.GAN, labelOf func(int) ([]int, erro
 	if err != nil {
 		return err
 	}
-	if err := imgio.WritePNG(o.Grid, g); err != nil {
+	if err := imgio.WritePNG(o.Grid, imgio.Scale(g, o.Scale)); err != nil {
 		return err
 	}
 	return json.NewEncoder(o.Out).Encode(sefaReport{Layer: name, Eigenvalues: vals, Out: o.OutFile, Grid: o.Grid})
