@@ -87,7 +87,7 @@ For a conditional model the class of each row stays fixed (--class, or
 	f.BoolVar(&o.Decrease, "decrease", false, "decrease the feature instead")
 	f.BoolVar(&o.Keep, "keep", false, "keep the other features and the class")
 	f.IntVar(&o.Steps, "steps", 8, "gradient steps")
-	f.Float64Var(&o.Rate, "rate", 0.6, "distance z moves per step")
+	f.Float64Var(&o.Rate, "rate", 0.4, "distance z moves per step")
 	f.IntVarP(&o.N, "n", "n", 8, "starting latent vectors (rows)")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the starting latent vectors")
 	f.StringVar(&o.Z, "z", "", "start from the latent vectors of this .npy file (N, Z) instead of --seed")
