@@ -374,19 +374,9 @@ func sameClassRate(a, b []float64, n int) float64 {
 	k := len(a) / n
 	same := 0
 	for r := 0; r < n; r++ {
-		if argmax(a[r*k:(r+1)*k]) == argmax(b[r*k:(r+1)*k]) {
+		if control.Argmax(a[r*k:(r+1)*k]) == control.Argmax(b[r*k:(r+1)*k]) {
 			same++
 		}
 	}
 	return float64(same) / float64(n)
-}
-
-func argmax(v []float64) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }

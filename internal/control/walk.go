@@ -59,7 +59,7 @@ func Walk(c *Controller, z0 []float32, steps int, rate float64, keep bool, each 
 				kc := len(st.LogP) / b
 				cls := make([]int, b)
 				for r := range cls {
-					cls[r] = argmax(st.LogP[r*kc : (r+1)*kc])
+					cls[r] = Argmax(st.LogP[r*kc : (r+1)*kc])
 				}
 				c.SetClasses(cls)
 			}
@@ -267,7 +267,8 @@ func solve(a, b []float64, m int) ([]float64, bool) {
 	return x, true
 }
 
-func argmax(v []float64) int {
+// Argmax is the index of the largest value of v (the first of equals).
+func Argmax(v []float64) int {
 	best := 0
 	for i, x := range v {
 		if x > v[best] {
