@@ -302,6 +302,9 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"classifier train, --out in a missing directory", []string{"classifier", "train", "--out", filepath.Join(tmp, "nodir", "c.safetensors")}, nil, 2, []string{"--out", "does not exist"}},
 		{"classifier test, missing weights", []string{"classifier", "test", "--weights", filepath.Join(tmp, "nope.safetensors")}, nil, 1, []string{"nope.safetensors"}},
 		{"sample, bad --n", []string{"sample", "--run", good, "--n", "0", "--out", out}, nil, 2, []string{"--n"}},
+		{"control, unknown feature", []string{"control", "--run", good, "--feature", "fatness", "--out", out}, nil, 2, []string{"fatness", "known: ink, thickness"}},
+		{"control, class feature without a classifier", []string{"control", "--run", good, "--feature", "class:3", "--out", out}, nil, 2, []string{"class:3", "no classifier"}},
+		{"directions, neither --feature nor --unsupervised", []string{"directions", "--run", good, "--out", filepath.Join(tmp, "d.npy")}, nil, 2, []string{"--feature F or --unsupervised K"}},
 		{"unknown flag", []string{"train", "--bogus"}, nil, 2, []string{"bogus"}},
 		{"unknown command", []string{"trian"}, nil, 2, []string{"trian"}},
 	}
