@@ -80,9 +80,10 @@ const minSplit = 32
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C with row-major matrices,
 // op(X) = Xᵀ when the matching trans flag is set. op(A) is m×k, op(B) k×n.
 //
-// The engine runs single-threaded; Sgemm splits C into blocks of rows (or
-// of columns, whichever dimension is larger) over parallel.Threads()
-// goroutines. The split depends only on the shape and the thread count, so
+// gantrain's GEMM and OpenBLAS run single-threaded under it (gonum's Sgemm
+// may start goroutines of its own, up to GOMAXPROCS, for large blocks).
+// Sgemm splits C into blocks of rows (or of columns, whichever dimension
+// is larger) over parallel.Threads() goroutines. The split depends only on the shape and the thread count, so
 // results are reproducible, and no BLAS thread pool spins beside gantrain's
 // own workers.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {

@@ -39,8 +39,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/gantrain/gantrain/internal/oneline"
 )
 
 // Array is a float32 array: its shape (empty for a scalar) and its values in
@@ -82,7 +82,7 @@ func (e *formatError) Error() string        { return "npy: " + e.msg }
 func (e *formatError) Is(target error) bool { return target == ErrInvalid }
 
 func invalidf(format string, args ...any) error {
-	return &formatError{msg: oneLine(fmt.Sprintf(format, args...))}
+	return &formatError{msg: oneline.String(fmt.Sprintf(format, args...))}
 }
 
 // fileError is an error of a file function: "npy: <path>: <msg>".
@@ -104,19 +104,7 @@ func newFileError(path string, err error) error {
 	case errors.As(err, &le):
 		msg = le.Op + ": " + le.Err.Error()
 	}
-	for _, r := range path {
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			path = strconv.Quote(path)
-			break
-		}
-	}
-	return &fileError{path: path, msg: oneLine(msg), err: err}
-}
-
-// oneLine escapes carriage returns and newlines so that a message stays on
-// one line.
-func oneLine(s string) string {
-	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
+	return &fileError{path: oneline.Quote(path), msg: oneline.String(msg), err: err}
 }
 
 // formatShape writes a shape as Python writes a tuple: (), (5,), (2, 3).

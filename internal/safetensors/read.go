@@ -12,10 +12,10 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/gantrain/gantrain/internal/oneline"
 )
 
 // formatError reports a malformed file. Its message is one line.
@@ -50,25 +50,7 @@ func newFileError(path string, err error) error {
 	default:
 		msg = err.Error()
 	}
-	return &fileError{path: printablePath(path), msg: oneLine(msg), err: err}
-}
-
-// printablePath keeps an ordinary path as it is and quotes one with control
-// or other unprintable characters, so that messages stay on one line.
-func printablePath(p string) string {
-	for _, r := range p {
-		if r == utf8.RuneError || !unicode.IsPrint(r) {
-			return strconv.Quote(p)
-		}
-	}
-	return p
-}
-
-func oneLine(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
-		return s
-	}
-	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
+	return &fileError{path: oneline.Quote(path), msg: oneline.String(msg), err: err}
 }
 
 // checkHeaderSize checks the header size n against the limit and the rest
@@ -207,7 +189,7 @@ func parseHeader(header []byte, bufLen int) ([]entry, map[string]string, error) 
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(header[:end], &top); err != nil {
-		return nil, nil, invalidf("invalid JSON in header: %s", oneLine(err.Error()))
+		return nil, nil, invalidf("invalid JSON in header: %s", oneline.Error(err))
 	}
 	var meta map[string]string
 	var tensors []entry
@@ -240,7 +222,7 @@ func checkKeys(header []byte) (int, error) {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return 0, invalidf("invalid JSON in header: unexpected end of header")
 			}
-			return 0, invalidf("invalid JSON in header: %s", oneLine(err.Error()))
+			return 0, invalidf("invalid JSON in header: %s", oneline.Error(err))
 		}
 		if k, ok := tok.(string); ok && wantKey {
 			if objs[len(objs)-1][k] {

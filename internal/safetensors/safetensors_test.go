@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gantrain/gantrain/internal/oneline"
 )
 
 // golden is one F32 tensor "a" of shape [2] holding 1.0, 2.0, no metadata,
@@ -427,7 +429,7 @@ func TestReadFile(t *testing.T) {
 			t.Fatalf("%s: no error", tc.path)
 		}
 		msg := err.Error()
-		prefix := "safetensors: " + printablePath(tc.path) + ": "
+		prefix := "safetensors: " + oneline.Quote(tc.path) + ": "
 		if !strings.HasPrefix(msg, prefix) || strings.Count(msg, "safetensors:") != 1 || strings.ContainsAny(msg, "\r\n") {
 			t.Errorf("error %q: want one line starting %q", msg, prefix)
 		}
