@@ -209,6 +209,14 @@ func loadFolder(d config.Data, bg [3]uint8, o LoadOptions) (*Dataset, *Report, e
 	}
 	if cache != "" {
 		ds, skipped, err := readCache(cache)
+		if os.IsNotExist(err) && (d.Size != 0 || d.Channels != 0) {
+			// A run that let gantrain choose the size or channels cached
+			// the folder under "auto" and recorded what was chosen, so its
+			// resume names them: that cache serves when its shape matches.
+			if auto, ok := readAutoCache(d, bg, t); ok {
+				ds, skipped, err, cache = auto.ds, auto.skipped, nil, auto.path
+			}
+		}
 		switch {
 		case err == nil:
 			ds.Source = d.Path
@@ -238,6 +246,28 @@ func loadFolder(d config.Data, bg [3]uint8, o LoadOptions) (*Dataset, *Report, e
 		}
 	}
 	return ds, rep, nil
+}
+
+type autoCache struct {
+	ds      *Dataset
+	skipped []Skip
+	path    string
+}
+
+// readAutoCache reads the cache written with data.size and data.channels
+// left to gantrain, if it holds images of the requested shape.
+func readAutoCache(d config.Data, bg [3]uint8, t *folderTree) (autoCache, bool) {
+	a := d
+	a.Size, a.Channels = 0, 0
+	path, err := cachePath(a, bg, t)
+	if err != nil || path == "" {
+		return autoCache{}, false
+	}
+	ds, skipped, err := readCache(path)
+	if err != nil || (d.Size != 0 && (ds.H != d.Size || ds.W != d.Size)) || (d.Channels != 0 && ds.C != d.Channels) {
+		return autoCache{}, false
+	}
+	return autoCache{ds, skipped, path}, true
 }
 
 func printSkipped(o LoadOptions, rep *Report) {

@@ -381,6 +381,18 @@ func TestFolderCache(t *testing.T) {
 		t.Fatal("the cached data differs from the decoded data")
 	}
 
+	// A resumed run names the size and channels the first run chose: the
+	// "auto" cache serves it, but not a request for another shape.
+	named := d
+	named.Size, named.Channels = first.H, first.C
+	if got, rep, err := Load(named, LoadOptions{}); err != nil || !rep.CacheHit || !same(first, got) {
+		t.Errorf("size and channels named: hit %v (err %v)", rep.CacheHit, err)
+	}
+	named.Size = first.H / 2
+	if got, rep, err := Load(named, LoadOptions{}); err != nil || rep.CacheHit || got.H != first.H/2 {
+		t.Errorf("another size: hit %v (err %v)", rep.CacheHit, err)
+	}
+
 	// Another option: another cache file.
 	d2 := d
 	d2.Background = "black"
