@@ -11,6 +11,9 @@ import (
 type BNStats struct {
 	RunMean, RunVar []float32
 	Momentum, Eps   float64
+	// Tracked counts the updates of the running statistics (PyTorch's
+	// num_batches_tracked).
+	Tracked int64
 }
 
 // NewBNStats returns stats for c channels with mean 0 and variance 1.
@@ -54,6 +57,9 @@ func BNForwardTrain(x, y, gamma, beta, mean, invstd []float32, m int, st *BNStat
 			}
 		}
 	})
+	if update {
+		st.Tracked++
+	}
 }
 
 // BNForwardEval normalises x with the running statistics of st.

@@ -7,7 +7,9 @@ import (
 	"gorgonia.org/gorgonia"
 )
 
-// The DCGAN of ../shared/notes/reference-models.md for 28×28×1 images.
+// The DCGAN family: at 28 px the DCGAN of ../shared/notes/reference-models.md
+// (its channel counts are width and 2·width, 64 and 128 by default); at
+// the other sizes pytorch/examples' DCGAN (dcgan_examples.go).
 
 const (
 	bnMomentum = 0.1  // PyTorch's: weight of the new batch
@@ -15,38 +17,45 @@ const (
 	initStd    = 0.02 // DCGAN paper
 )
 
-// classes is K, the number of labels of the conditional model (MNIST digits).
-const classes = 10
-
 func init() {
 	Register(Spec{
 		Name:        "dcgan",
 		Description: "DCGAN (Radford et al. 2015): transposed-convolution generator, strided-convolution discriminator, BCE",
-		New: func(latent int, r *rng.RNG) (*GAN, error) {
-			return &GAN{Name: "dcgan", Loss: BCE, Latent: latent, C: 1, H: 28, W: 28,
-				G: newDCGANGenerator(latent, 0, r), D: newDCGANDiscriminator(0, r)}, nil
-		},
+		Conv:        true,
+		New:         func(s Shape, r *rng.RNG) *GAN { return newDCGAN(BCE, s, 0, r) },
 	})
 	Register(Spec{
 		Name:        "wgan",
 		Description: "WGAN (Arjovsky et al. 2017): the DCGAN networks, a linear critic, Earth-Mover loss, weight clipping",
-		New: func(latent int, r *rng.RNG) (*GAN, error) {
-			return &GAN{Name: "wgan", Loss: Wasserstein, Latent: latent, C: 1, H: 28, W: 28,
-				G: newDCGANGenerator(latent, 0, r), D: newDCGANDiscriminator(0, r)}, nil
-		},
+		Conv:        true,
+		New:         func(s Shape, r *rng.RNG) *GAN { return newDCGAN(Wasserstein, s, 0, r) },
 	})
 	Register(Spec{
 		Name:        "cgan",
-		Description: "conditional DCGAN (Mirza & Osindero 2014): G gets z ⊙ embed(y), D gets embed(y) as a second image channel",
-		New: func(latent int, r *rng.RNG) (*GAN, error) {
-			return &GAN{Name: "cgan", Loss: BCE, Conditional: true, Classes: classes, Latent: latent, C: 1, H: 28, W: 28,
-				G: newDCGANGenerator(latent, classes, r), D: newDCGANDiscriminator(classes, r)}, nil
-		},
+		Description: "conditional DCGAN (Mirza & Osindero 2014): G gets z ⊙ embed(y), D gets embed(y) as an extra image channel",
+		Conditional: true,
+		Conv:        true,
+		New:         func(s Shape, r *rng.RNG) *GAN { return newDCGAN(BCE, s, s.Classes, r) },
 	})
 }
 
+// newDCGAN builds the DCGAN family's networks for s, conditional on
+// classes labels when classes > 0. G's weights are drawn before D's.
+func newDCGAN(loss Loss, s Shape, classes int, r *rng.RNG) *GAN {
+	m := &GAN{Loss: loss}
+	if s.H == 28 {
+		m.G = newDCGANGenerator(s.Latent, s.C, s.Width, classes, r)
+		m.D = newDCGANDiscriminator(s.C, s.Width, classes, r)
+	} else {
+		m.G = newExamplesGenerator(s, classes, r)
+		m.D = newExamplesDiscriminator(s, classes, r)
+	}
+	return m
+}
+
 // dcganGenerator: z (Z, B) → fc 6272, BN, ReLU → (128, 7, 7, B) → up1 k4 s2
-// p1, BN, ReLU → (64, 14, 14, B) → up2 k4 s2 p1 + bias, tanh → (1, 28, 28, B).
+// p1, BN, ReLU → (64, 14, 14, B) → up2 k4 s2 p1 + bias, tanh → (C, 28, 28, B),
+// with 64 = width and 128 = 2·width.
 type dcganGenerator struct {
 	embed *nn.Param // (K, Z) for the conditional generator, else nil
 	fc    *nn.LinearLayer
@@ -54,17 +63,20 @@ type dcganGenerator struct {
 	up1   *nn.ConvT2dLayer
 	up1BN *nn.BatchNormLayer
 	up2   *nn.ConvT2dLayer
+	w2    int // 2·width: the channels of the 7×7 map
 }
 
 // newDCGANGenerator makes the generator; with classes > 0 it is
 // conditional: z is multiplied elementwise by a learned (K, Z) embedding of y.
-func newDCGANGenerator(latent, classes int, r *rng.RNG) *dcganGenerator {
+func newDCGANGenerator(latent, c, width, classes int, r *rng.RNG) *dcganGenerator {
+	w2 := 2 * width
 	m := &dcganGenerator{
-		fc:    nn.NewLinear("g.fc", latent, 128*7*7, false),
-		fcBN:  nn.NewBatchNorm("g.fc_bn", 128*7*7, bnMomentum, bnEps),
-		up1:   nn.NewConvT2d("g.up1", 128, 64, 4, 2, 1, false),
-		up1BN: nn.NewBatchNorm("g.up1_bn", 64, bnMomentum, bnEps),
-		up2:   nn.NewConvT2d("g.up2", 64, 1, 4, 2, 1, true),
+		fc:    nn.NewLinear("g.fc", latent, w2*7*7, false),
+		fcBN:  nn.NewBatchNorm("g.fc_bn", w2*7*7, bnMomentum, bnEps),
+		up1:   nn.NewConvT2d("g.up1", w2, width, 4, 2, 1, false),
+		up1BN: nn.NewBatchNorm("g.up1_bn", width, bnMomentum, bnEps),
+		up2:   nn.NewConvT2d("g.up2", width, c, 4, 2, 1, true),
+		w2:    w2,
 	}
 	if classes > 0 {
 		m.embed = nn.NewParam("g.embed.weight", classes, latent)
@@ -89,11 +101,11 @@ func (m *dcganGenerator) Forward(g *nn.Graph, z, labels *gorgonia.Node) *gorgoni
 		}
 		z = g.Mul(z, e) // z ⊙ embed(y): (Z, B)
 	}
-	h := m.fc.Forward(g, z, kernels.Identity)            // (6272, B)
-	h = m.fcBN.Forward(g, h, kernels.ReLU, 128, 7, 7, b) // (128, 7, 7, B): the same memory
-	h = m.up1.Forward(g, h, kernels.Identity)            // (64, 14, 14, B)
-	h = m.up1BN.Forward(g, h, kernels.ReLU)              // (64, 14, 14, B)
-	return m.up2.Forward(g, h, kernels.Tanh)             // (1, 28, 28, B)
+	h := m.fc.Forward(g, z, kernels.Identity)             // (6272, B)
+	h = m.fcBN.Forward(g, h, kernels.ReLU, m.w2, 7, 7, b) // (128, 7, 7, B): the same memory
+	h = m.up1.Forward(g, h, kernels.Identity)             // (64, 14, 14, B)
+	h = m.up1BN.Forward(g, h, kernels.ReLU)               // (64, 14, 14, B)
+	return m.up2.Forward(g, h, kernels.Tanh)              // (C, 28, 28, B)
 }
 
 func (m *dcganGenerator) Params() []*nn.Param {
@@ -118,27 +130,30 @@ func (m *dcganGenerator) BatchNorms() []*kernels.BNStats {
 
 // dcganDiscriminator: x (C, 28, 28, B) → conv1 k4 s2 p1 + bias, LeakyReLU →
 // (64, 14, 14, B) → conv2 k4 s2 p1, BN, LeakyReLU → (128·7·7, B), which is
-// PyTorch's flatten in (C, H, W) order → fc + bias → (1, B).
+// PyTorch's flatten in (C, H, W) order → fc + bias → (1, B); 64 = width.
 type dcganDiscriminator struct {
 	embed   *nn.Param // (K, 784) for the conditional discriminator, else nil
 	conv1   *nn.Conv2dLayer
 	conv2   *nn.Conv2dLayer
 	conv2BN *nn.BatchNormLayer
 	fc      *nn.LinearLayer
+	feat    int // 2·width·7·7
 }
 
 // newDCGANDiscriminator makes the discriminator; with classes > 0 it is
-// conditional: a (K, 784) label embedding becomes a second input channel.
-func newDCGANDiscriminator(classes int, r *rng.RNG) *dcganDiscriminator {
-	inC := 1
+// conditional: a (K, 784) label embedding becomes an extra input channel.
+func newDCGANDiscriminator(c, width, classes int, r *rng.RNG) *dcganDiscriminator {
+	inC := c
 	if classes > 0 {
-		inC = 2
+		inC++
 	}
+	feat := 2 * width * 7 * 7
 	m := &dcganDiscriminator{
-		conv1:   nn.NewConv2d("d.conv1", inC, 64, 4, 2, 1, true),
-		conv2:   nn.NewConv2d("d.conv2", 64, 128, 4, 2, 1, false),
-		conv2BN: nn.NewBatchNorm("d.conv2_bn", 128, bnMomentum, bnEps),
-		fc:      nn.NewLinear("d.fc", 128*7*7, 1, true),
+		conv1:   nn.NewConv2d("d.conv1", inC, width, 4, 2, 1, true),
+		conv2:   nn.NewConv2d("d.conv2", width, 2*width, 4, 2, 1, false),
+		conv2BN: nn.NewBatchNorm("d.conv2_bn", 2*width, bnMomentum, bnEps),
+		fc:      nn.NewLinear("d.fc", feat, 1, true),
+		feat:    feat,
 	}
 	if classes > 0 {
 		m.embed = nn.NewParam("d.embed.weight", classes, 28*28)
@@ -155,12 +170,12 @@ func (m *dcganDiscriminator) Forward(g *nn.Graph, x, labels *gorgonia.Node) *gor
 	b := x.Shape()[3]
 	if m.embed != nil {
 		plane := g.Embedding(g.Param(m.embed), labels, 1, 28, 28, b) // (1, 28, 28, B)
-		x = g.Concat(x, plane)                                       // (2, 28, 28, B)
+		x = g.Concat(x, plane)                                       // (C+1, 28, 28, B)
 	}
-	h := m.conv1.Forward(g, x, kernels.LeakyReLU)           // (64, 14, 14, B)
-	h = m.conv2.Forward(g, h, kernels.Identity)             // (128, 7, 7, B)
-	h = m.conv2BN.Forward(g, h, kernels.LeakyReLU, 6272, b) // (6272, B): PyTorch's (C, H, W) flatten
-	return m.fc.Forward(g, h, kernels.Identity)             // (1, B)
+	h := m.conv1.Forward(g, x, kernels.LeakyReLU)             // (64, 14, 14, B)
+	h = m.conv2.Forward(g, h, kernels.Identity)               // (128, 7, 7, B)
+	h = m.conv2BN.Forward(g, h, kernels.LeakyReLU, m.feat, b) // (6272, B): PyTorch's (C, H, W) flatten
+	return m.fc.Forward(g, h, kernels.Identity)               // (1, B)
 }
 
 func (m *dcganDiscriminator) Params() []*nn.Param {

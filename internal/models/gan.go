@@ -12,8 +12,8 @@ import (
 // The fully connected GAN of Goodfellow et al. (2014), in its common
 // PyTorch form: the baseline the DCGAN improves on.
 //
-//	G: z (Z, B) → 256 → 512 → 1024 (LeakyReLU 0.2) → 784, tanh → (1, 28, 28, B)
-//	D: x (1, 28, 28, B) = (784, B) → 1024 → 512 → 256 (LeakyReLU 0.2) → 1 logit
+//	G: z (Z, B) → 256 → 512 → 1024 (LeakyReLU 0.2) → C·H·W, tanh → (C, H, W, B)
+//	D: x (C, H, W, B) = (C·H·W, B) → 1024 → 512 → 256 (LeakyReLU 0.2) → 1 logit
 //
 // Weights: g.fc1 … g.fc4 and d.fc1 … d.fc4 (.weight (out, in), .bias (out)),
 // with PyTorch's default Linear initialisation.
@@ -22,10 +22,11 @@ func init() {
 	Register(Spec{
 		Name:        "gan",
 		Description: "the original fully connected GAN (Goodfellow et al. 2014) with BCE",
-		New: func(latent int, r *rng.RNG) (*GAN, error) {
-			return &GAN{Name: "gan", Loss: BCE, Latent: latent, C: 1, H: 28, W: 28,
-				G: newMLP("g", []int{latent, 256, 512, 1024, 784}, kernels.Tanh, []int{1, 28, 28}, r),
-				D: newMLP("d", []int{784, 1024, 512, 256, 1}, kernels.Identity, nil, r)}, nil
+		New: func(s Shape, r *rng.RNG) *GAN {
+			pix := s.C * s.H * s.W
+			return &GAN{Loss: BCE,
+				G: newMLP("g", []int{s.Latent, 256, 512, 1024, pix}, kernels.Tanh, []int{s.C, s.H, s.W}, r),
+				D: newMLP("d", []int{pix, 1024, 512, 256, 1}, kernels.Identity, nil, r)}
 		},
 	})
 }

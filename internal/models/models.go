@@ -3,12 +3,19 @@
 // a registry entry.
 //
 // Notation: B batch, Z latent size, K classes. z is fed feature-major (Z, B);
-// images are batch-last (1, 28, 28, B) in [−1, 1]; the discriminator
+// images are batch-last (C, H, W, B) in [−1, 1]; the discriminator
 // returns logits (or critic values) (1, B).
+//
+// A model is built for a Shape: the latent size, the images' channels and
+// size, the number of classes and the base width. At 28 px the DCGAN
+// family is the reference architecture of
+// ../shared/notes/reference-models.md; at 16, 32, 64, 128 and 256 px it is
+// the layout of pytorch/examples' DCGAN (dcgan_examples.go).
 package models
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -54,15 +61,73 @@ type GAN struct {
 	Latent      int // Z
 	Classes     int // K (conditional models)
 	C, H, W     int // image shape
+	Width       int // base channel count of the convolutional networks
 	G, D        Net
+}
+
+// Shape is what a model is built for.
+type Shape struct {
+	Latent  int // Z
+	C, H, W int // image channels (1 or 3), height and width
+	// Classes is K for conditional models, taken from the data; unused
+	// by the others.
+	Classes int
+	// Width is the base channel count of the convolutional networks
+	// (pytorch/examples' ngf = ndf); 0 means DefaultWidth.
+	Width int
+}
+
+// DefaultWidth is the base width of the DCGAN family: at 28 px it gives the
+// reference networks' 64 and 128 channels.
+const DefaultWidth = 64
+
+// MNIST is the shape of the reference models: 28×28 gray digits, 10
+// classes, the default width.
+func MNIST(latent int) Shape {
+	return Shape{Latent: latent, C: 1, H: 28, W: 28, Classes: 10, Width: DefaultWidth}
+}
+
+// Sizes lists the image sizes the DCGAN family is built for.
+var Sizes = []int{16, 28, 32, 64, 128, 256}
+
+func (s Shape) check(conditional, conv bool) error {
+	switch {
+	case s.Latent < 1:
+		return fmt.Errorf("latent size %d", s.Latent)
+	case s.C != 1 && s.C != 3:
+		return fmt.Errorf("images with %d channels (want 1 or 3)", s.C)
+	case s.H != s.W:
+		return fmt.Errorf("%d×%d images: the models want square images", s.H, s.W)
+	case s.H < 4 || s.H > 1024:
+		return fmt.Errorf("%d px images: want 4 to 1024", s.H)
+	case conv && !slices.Contains(Sizes, s.H):
+		return fmt.Errorf("%d px images: the convolutional models are built for %s px", s.H, joinInts(Sizes))
+	case s.Width < 0 || s.Width > 4096:
+		return fmt.Errorf("width %d", s.Width)
+	case conditional && (s.Classes < 1 || s.Classes > 65536):
+		return fmt.Errorf("%d classes: a conditional model needs 1 to 65536", s.Classes)
+	}
+	return nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
 }
 
 // Spec registers a model.
 type Spec struct {
 	Name        string
 	Description string
-	// New builds the model with freshly initialised weights drawn from r.
-	New func(latent int, r *rng.RNG) (*GAN, error)
+	Conditional bool
+	// Conv says the networks are convolutional (built for Sizes only).
+	Conv bool
+	// New builds the model for a checked shape (Width set) with freshly
+	// initialised weights drawn from r.
+	New func(s Shape, r *rng.RNG) *GAN
 }
 
 var registry = map[string]Spec{}
@@ -91,13 +156,35 @@ func Lookup(name string) (Spec, bool) {
 	return s, ok
 }
 
-// New builds a registered model.
+// New builds a registered model for 28×28 gray images of 10 classes (the
+// MNIST shape).
 func New(name string, latent int, r *rng.RNG) (*GAN, error) {
-	s, ok := registry[name]
+	return Build(name, MNIST(latent), r)
+}
+
+// Build builds a registered model for shape s.
+func Build(name string, s Shape, r *rng.RNG) (*GAN, error) {
+	spec, ok := registry[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown model %q (known: %s)", name, strings.Join(Names(), ", "))
 	}
-	return s.New(latent, r)
+	if s.Width == 0 {
+		s.Width = DefaultWidth
+	}
+	if err := s.check(spec.Conditional, spec.Conv); err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	m := spec.New(s, r)
+	m.Name, m.Conditional, m.Latent, m.C, m.H, m.W, m.Width = name, spec.Conditional, s.Latent, s.C, s.H, s.W, s.Width
+	if spec.Conditional {
+		m.Classes = s.Classes
+	}
+	return m, nil
+}
+
+// Shape returns the shape the model was built for.
+func (m *GAN) Shape() Shape {
+	return Shape{Latent: m.Latent, C: m.C, H: m.H, W: m.W, Classes: m.Classes, Width: m.Width}
 }
 
 // Params returns G's then D's params.

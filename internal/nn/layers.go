@@ -12,11 +12,13 @@ import (
 // ops to a graph, and lists its learnables.
 
 // Buffer is a non-learnable tensor saved with a model (batch-norm running
-// statistics).
+// statistics): float32 Data of Shape, or, when Count is set, an int64
+// scalar (PyTorch's num_batches_tracked).
 type Buffer struct {
 	Name  string
 	Shape []int
 	Data  []float32
+	Count *int64
 }
 
 // InitNormal fills p with N(mean, std²).
@@ -142,7 +144,11 @@ func (l *LinearLayer) Params() []*Param { return nonNil(l.W, l.B) }
 type BatchNormLayer struct {
 	Gamma, Beta *Param
 	Stats       *kernels.BNStats
-	name        string
+	// TrackBatches saves the count of running-statistics updates as the
+	// buffer name.num_batches_tracked, as PyTorch's state_dict does, so
+	// that the saved tensors load into a PyTorch module with strict=True.
+	TrackBatches bool
+	name         string
 }
 
 // NewBatchNorm makes a batch norm over c channels named name.
@@ -173,10 +179,14 @@ func (l *BatchNormLayer) Params() []*Param { return []*Param{l.Gamma, l.Beta} }
 // Buffers lists the running statistics.
 func (l *BatchNormLayer) Buffers() []Buffer {
 	c := len(l.Stats.RunMean)
-	return []Buffer{
+	bs := []Buffer{
 		{Name: l.name + ".running_mean", Shape: []int{c}, Data: l.Stats.RunMean},
 		{Name: l.name + ".running_var", Shape: []int{c}, Data: l.Stats.RunVar},
 	}
+	if l.TrackBatches {
+		bs = append(bs, Buffer{Name: l.name + ".num_batches_tracked", Shape: []int{}, Count: &l.Stats.Tracked})
+	}
+	return bs
 }
 
 func nonNil(ps ...*Param) []*Param {
