@@ -2,13 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
 	"github.com/gantrain/gantrain/internal/classifier"
+	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/evaluate"
 	"github.com/gantrain/gantrain/internal/gen"
 	"github.com/gantrain/gantrain/internal/mnist"
@@ -74,6 +78,9 @@ type evalPlan struct {
 	ckpt        *checkpoint.Checkpoint
 	m           *models.GAN
 	test, train *mnist.Dataset // train: --reference only
+	// ev, for a run on other data than MNIST: its stored classifier and
+	// real images of the data as the reference.
+	ev *evaluate.Evaluator
 }
 
 func runEval(o *evalOptions) error {
@@ -110,6 +117,25 @@ func prepareEval(o *evalOptions) (*evalPlan, error) {
 		if p.ckpt, p.m, err = openCheckpoint(o.Run, o.Checkpoint); err != nil {
 			return nil, err
 		}
+		if d := p.ckpt.State.Config.Data; d.Name != "mnist" {
+			runDir := o.Run
+			if runDir == "" {
+				runDir = filepath.Dir(filepath.Dir(p.ckpt.Dir))
+			}
+			ds, _, err := data.Load(d, data.LoadOptions{BatchSize: p.ckpt.State.Config.Train.BatchSize, Progress: o.ErrOut, Bar: o.IsTerminal})
+			if err != nil {
+				return nil, fmt.Errorf("the run's data: %w", err)
+			}
+			var clf string
+			if p.ev, clf, err = dataEvaluator(d, ds, runDir, filepath.Join(runDir, "config.yaml")); err != nil {
+				if errors.Is(err, classifier.ErrNotStored) {
+					return nil, usagef("%v", err)
+				}
+				return nil, err
+			}
+			fmt.Fprintf(o.ErrOut, "gantrain: evaluating with the classifier %s against %d real images of %s\n", clf, min(ds.N, maxReference), ds.Source)
+			return p, nil
+		}
 	}
 	if p.test, err = loadMNIST("test"); err != nil {
 		return nil, err
@@ -128,9 +154,6 @@ func (p *evalPlan) run(o *evalOptions) error {
 	images, asked := p.images, p.asked
 	if p.m != nil {
 		m := p.m
-		if d := p.ckpt.State.Config.Data; d.Name != "mnist" {
-			fmt.Fprintf(o.ErrOut, "gantrain: warning: the evaluator knows MNIST digits; this model was trained on %s\n", d.Path)
-		}
 		z := gen.Noise(o.Seed, o.N, m.Latent)
 		if m.Conditional {
 			for i := 0; i < o.N; i++ {
@@ -147,9 +170,12 @@ func (p *evalPlan) run(o *evalOptions) error {
 		}
 		fmt.Fprintf(o.ErrOut, "gantrain: generated %d samples from %s in %s\n", o.N, p.ckpt.Dir, time.Since(start).Round(time.Millisecond))
 	}
-	ev, err := evaluate.New(p.test, p.test.N)
-	if err != nil {
-		return err
+	ev := p.ev
+	if ev == nil {
+		var err error
+		if ev, err = evaluate.New(p.test, p.test.N); err != nil {
+			return err
+		}
 	}
 	defer ev.Close()
 	if o.Reference {
@@ -180,6 +206,37 @@ func (p *evalPlan) run(o *evalOptions) error {
 	}
 	fmt.Fprintf(o.ErrOut, "gantrain: evaluated %d images in %s (total %s)\n", rep.N, time.Duration(rep.Seconds*float64(time.Second)).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	return json.NewEncoder(o.Out).Encode(rep)
+}
+
+// maxReference is the most real images an evaluation compares with.
+const maxReference = 10000
+
+// usesShippedClassifier says whether data is measured with the embedded
+// MNIST classifier (MNIST at 28×28×1).
+func usesShippedClassifier(d config.Data, ds *data.Dataset) bool {
+	return d.Name == "mnist" && ds.C == 1 && ds.H == 28 && ds.W == 28
+}
+
+// dataEvaluator prepares an evaluator for data other than MNIST: the
+// classifier stored for it (beside the run, else in the classifier store)
+// and up to maxReference of its images, evenly spaced, as the reference.
+// It returns the classifier's path; classifier.ErrNotStored, wrapped with
+// the command to run (with cfgFile), when there is none.
+func dataEvaluator(d config.Data, ds *data.Dataset, runDir, cfgFile string) (*evaluate.Evaluator, string, error) {
+	net, path, err := classifier.Find(ds, false, runDir, classifier.StoreDir(d.Cache))
+	if errors.Is(err, classifier.ErrNotStored) {
+		return nil, "", fmt.Errorf("%w (%s, %d×%d×%d); train one with: gantrain classifier train --config %s", err, ds.Source, ds.C, ds.H, ds.W, cfgFile)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	idx := make([]int, min(ds.N, maxReference))
+	for i := range idx {
+		idx[i] = i * ds.N / len(idx)
+	}
+	ref := classifier.Subset(ds, idx)
+	ev, err := evaluate.NewImages(net, classifier.ImagesData(ref, ref.N))
+	return ev, path, err
 }
 
 // loadMNIST loads one split of the real MNIST files.

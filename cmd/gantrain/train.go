@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
+	"github.com/gantrain/gantrain/internal/classifier"
 	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/evaluate"
@@ -150,7 +151,7 @@ func prepareTrain(o *trainOptions) (*trainPlan, error) {
 	if data.Inside(cfg.Output.Dir, dataDir) {
 		return nil, usagef("output.dir %s is inside the data directory %s; data folders are never written", cfg.Output.Dir, dataDir)
 	}
-	if p.ev, p.note, err = trainingEvaluator(cfg, ds); err != nil {
+	if p.ev, p.note, err = trainingEvaluator(cfg, ds, o.ConfigPath); err != nil {
 		return nil, err
 	}
 	p.cfg, p.runDir, p.data = cfg, cfg.Output.Dir, ds
@@ -305,14 +306,23 @@ func (r *replacedRun) restore() error {
 	return os.Remove(r.aside)
 }
 
-// trainingEvaluator prepares the quick evaluations of eval.every (MNIST
-// only: the evaluator's classifier knows digits).
-func trainingEvaluator(cfg config.Config, ds *data.Dataset) (*evaluate.Evaluator, string, error) {
+// trainingEvaluator prepares the quick evaluations of eval.every: MNIST
+// with its shipped classifier, other data with the classifier that
+// `gantrain classifier train` stored for it (a note naming the command to
+// run, and no evaluations, when there is none).
+func trainingEvaluator(cfg config.Config, ds *data.Dataset, cfgFile string) (*evaluate.Evaluator, string, error) {
 	if cfg.Eval.Every == 0 || train.TotalSteps(cfg, ds.N/cfg.Train.BatchSize) < cfg.Eval.Every {
 		return nil, "", nil // no evaluation would happen
 	}
-	if cfg.Data.Name != "mnist" {
-		return nil, "no evaluation during training (eval.every): the evaluator's classifier knows MNIST digits, and data.name is " + cfg.Data.Name, nil
+	if !usesShippedClassifier(cfg.Data, ds) {
+		if cfgFile == "" {
+			cfgFile = filepath.Join(cfg.Output.Dir, "config.yaml") // --resume
+		}
+		ev, _, err := dataEvaluator(cfg.Data, ds, cfg.Output.Dir, cfgFile)
+		if errors.Is(err, classifier.ErrNotStored) {
+			return nil, "no evaluation during training (eval.every): " + err.Error(), nil
+		}
+		return ev, "", err
 	}
 	test, err := mnist.Load(filepath.Dir(ds.Source), "test")
 	if err != nil {

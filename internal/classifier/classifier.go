@@ -31,55 +31,133 @@ import (
 	"gorgonia.org/gorgonia"
 )
 
-// Features is the size of the feature vector; Classes the number of labels.
+// Features is the size of the feature vector; Classes the number of labels
+// of the MNIST classifier.
 const (
 	Features = 64
 	Classes  = 10
 )
 
-// Net is the classifier's layers.
-type Net struct {
-	c1, c2, c3 *nn.Conv2dLayer
-	fc1, fc2   *nn.LinearLayer
+// Mode says what a classifier was trained to predict.
+const (
+	// ModeLabels: the data's classes.
+	ModeLabels = "labels"
+	// ModeRotation: which of 0°, 90°, 180° and 270° an image was rotated by
+	// (self-supervised, for unlabelled data; Gidaris et al. 2018). Its
+	// class outputs say nothing about the data's classes.
+	ModeRotation = "rotation"
+)
+
+// Shape is what a classifier takes and predicts: images C×H×W (C 1 or 3,
+// H = W in {28, 32, 64}) and K outputs.
+type Shape struct {
+	C, H, W, K int
 }
 
-// New makes a classifier with PyTorch's default initialisation drawn from r.
-func New(r *rng.RNG) *Net {
-	n := &Net{
-		c1:  nn.NewConv2d("c1", 1, 16, 5, 1, 2, true),
-		c2:  nn.NewConv2d("c2", 16, 32, 4, 2, 1, true),
-		c3:  nn.NewConv2d("c3", 32, 32, 4, 2, 1, true),
-		fc1: nn.NewLinear("fc1", 32*7*7, Features, true),
-		fc2: nn.NewLinear("fc2", Features, Classes, true),
+// MNIST is the shape of the shipped classifier.
+var MNIST = Shape{C: 1, H: 28, W: 28, K: Classes}
+
+// Size is C·H·W.
+func (s Shape) Size() int { return s.C * s.H * s.W }
+
+// Check rejects shapes the network is not built for.
+func (s Shape) Check() error {
+	if s.C != 1 && s.C != 3 {
+		return fmt.Errorf("classifier: %d channels, want 1 or 3", s.C)
 	}
-	// torch.nn's default: weight and bias from U(±1/√fan_in).
-	for _, wb := range [][2]*nn.Param{{n.c1.W, n.c1.B}, {n.c2.W, n.c2.B}, {n.c3.W, n.c3.B}, {n.fc1.W, n.fc1.B}, {n.fc2.W, n.fc2.B}} {
-		s := wb[0].Shape()
-		fanIn := len(wb[0].Data()) / s[0]
-		bound := 1 / math.Sqrt(float64(fanIn))
-		nn.InitUniform(wb[0], r, bound)
-		nn.InitUniform(wb[1], r, bound)
+	if s.H != s.W || (s.H != 28 && s.H != 32 && s.H != 64) {
+		return fmt.Errorf("classifier: images %d×%d, want 28×28, 32×32 or 64×64", s.H, s.W)
+	}
+	if s.K < 2 || s.K > 256 {
+		return fmt.Errorf("classifier: %d classes, want 2 to 256", s.K)
+	}
+	return nil
+}
+
+// Net is the classifier's layers. The convolutions after c1 halve the
+// resolution until it is at most 8 (28 → 7 and 32 → 8 with c2, c3; 64 → 8
+// with c2, c3, c4).
+type Net struct {
+	Shape Shape
+	convs []*nn.Conv2dLayer
+	fc1   *nn.LinearLayer
+	fc2   *nn.LinearLayer
+	// Meta is stored with the weights (mode, class names, data key, …).
+	Meta map[string]string
+}
+
+// New makes the MNIST classifier with PyTorch's default initialisation
+// drawn from r.
+func New(r *rng.RNG) *Net {
+	n, err := NewShape(MNIST, r)
+	if err != nil {
+		panic(err)
 	}
 	return n
+}
+
+// NewShape makes a classifier for images and outputs of shape s, with
+// PyTorch's default initialisation drawn from r. For 1×28×28 and 10
+// classes it is exactly New's network (names, shapes and draws).
+func NewShape(s Shape, r *rng.RNG) (*Net, error) {
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
+	n := &Net{Shape: s, Meta: map[string]string{}}
+	n.convs = append(n.convs, nn.NewConv2d("c1", s.C, 16, 5, 1, 2, true))
+	in, res := 16, s.H
+	for i := 2; i == 2 || res > 8; i++ {
+		n.convs = append(n.convs, nn.NewConv2d(fmt.Sprintf("c%d", i), in, 32, 4, 2, 1, true))
+		in, res = 32, res/2
+	}
+	n.fc1 = nn.NewLinear("fc1", 32*res*res, Features, true)
+	n.fc2 = nn.NewLinear("fc2", Features, s.K, true)
+	// torch.nn's default: weight and bias from U(±1/√fan_in).
+	for _, l := range n.layers() {
+		ps := l.Params()
+		s := ps[0].Shape()
+		fanIn := len(ps[0].Data()) / s[0]
+		bound := 1 / math.Sqrt(float64(fanIn))
+		nn.InitUniform(ps[0], r, bound)
+		nn.InitUniform(ps[1], r, bound)
+	}
+	return n, nil
+}
+
+func (n *Net) layers() []interface{ Params() []*nn.Param } {
+	var ls []interface{ Params() []*nn.Param }
+	for _, c := range n.convs {
+		ls = append(ls, c)
+	}
+	return append(ls, n.fc1, n.fc2)
 }
 
 // Params lists the learnables.
 func (n *Net) Params() []*nn.Param {
 	var ps []*nn.Param
-	for _, l := range []interface{ Params() []*nn.Param }{n.c1, n.c2, n.c3, n.fc1, n.fc2} {
+	for _, l := range n.layers() {
 		ps = append(ps, l.Params()...)
 	}
 	return ps
 }
 
-// Forward adds the network to g: x (1, 28, 28, B) → features (64, B) and
-// logits (10, B).
+// Mode is ModeLabels or ModeRotation (from Meta; labels when unset).
+func (n *Net) Mode() string {
+	if n.Meta["mode"] == ModeRotation {
+		return ModeRotation
+	}
+	return ModeLabels
+}
+
+// Forward adds the network to g: x (C, H, W, B) → features (64, B) and
+// logits (K, B).
 func (n *Net) Forward(g *nn.Graph, x *gorgonia.Node) (features, logits *gorgonia.Node) {
-	h := n.c1.Forward(g, x, kernels.ReLU)                         // (16, 28, 28, B)
-	h = n.c2.Forward(g, h, kernels.ReLU)                          // (32, 14, 14, B)
-	h = n.c3.Forward(g, h, kernels.ReLU)                          // (32, 7, 7, B)
+	h := x
+	for _, c := range n.convs {
+		h = c.Forward(g, h, kernels.ReLU)
+	}
 	features = n.fc1.Forward(g, h, kernels.ReLU)                  // (64, B)
-	return features, n.fc2.Forward(g, features, kernels.Identity) // (10, B)
+	return features, n.fc2.Forward(g, features, kernels.Identity) // (K, B)
 }
 
 // Encode writes the weights to w as safetensors.
@@ -92,7 +170,14 @@ func (n *Net) Encode(w io.Writer) error {
 		}
 		ts = append(ts, t)
 	}
-	return safetensors.Encode(w, ts, map[string]string{"format": "gantrain-classifier"})
+	meta := map[string]string{"format": "gantrain-classifier"}
+	if n.Shape != MNIST || len(n.Meta) > 0 {
+		for k, v := range n.Meta {
+			meta[k] = v
+		}
+		meta["shape"] = fmt.Sprintf("%d,%d,%d,%d", n.Shape.C, n.Shape.H, n.Shape.W, n.Shape.K)
+	}
+	return safetensors.Encode(w, ts, meta)
 }
 
 // Load reads weights written by Save.
@@ -101,7 +186,21 @@ func Load(b []byte, name string) (*Net, error) {
 	if err != nil {
 		return nil, fmt.Errorf("classifier: %s: %w", name, err)
 	}
-	n := New(rng.New(0, 0))
+	shape := MNIST
+	if v, ok := f.Metadata["shape"]; ok {
+		if _, err := fmt.Sscanf(v, "%d,%d,%d,%d", &shape.C, &shape.H, &shape.W, &shape.K); err != nil {
+			return nil, fmt.Errorf("classifier: %s: metadata shape %q is not C,H,W,K", name, v)
+		}
+	}
+	n, err := NewShape(shape, rng.New(0, 0))
+	if err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, name)
+	}
+	for k, v := range f.Metadata {
+		if k != "format" && k != "shape" {
+			n.Meta[k] = v
+		}
+	}
 	if len(f.Tensors) != len(n.Params()) {
 		return nil, fmt.Errorf("classifier: %s holds %d tensors, want %d", name, len(f.Tensors), len(n.Params()))
 	}

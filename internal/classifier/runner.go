@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/nn"
@@ -13,6 +14,8 @@ import (
 // Runner runs the classifier on batches of images.
 type Runner struct {
 	batch            int
+	shape            Shape
+	rotation         bool
 	m                *nn.Machine
 	x                []float32
 	features, logits *gorgonia.Node
@@ -21,9 +24,9 @@ type Runner struct {
 // NewRunner compiles the classifier for batches of the given size.
 func NewRunner(n *Net, batch int) (*Runner, error) {
 	g := nn.NewGraph(false)
-	e := &Runner{batch: batch}
+	e := &Runner{batch: batch, shape: n.Shape, rotation: n.Mode() == ModeRotation}
 	var x *gorgonia.Node
-	x, e.x = g.Input("images", 1, 28, 28, batch)
+	x, e.x = g.Input("images", n.Shape.C, n.Shape.H, n.Shape.W, batch)
 	e.features, e.logits = n.Forward(g, x)
 	m, err := g.Compile()
 	if err != nil {
@@ -36,7 +39,10 @@ func NewRunner(n *Net, batch int) (*Runner, error) {
 // Close releases the compiled graph.
 func (e *Runner) Close() error { return e.m.Close() }
 
-// Result holds per-image outputs, row-major: Features (n, 64), Probs (n, 10).
+// Shape is the classifier's.
+func (e *Runner) Shape() Shape { return e.shape }
+
+// Result holds per-image outputs, row-major: Features (n, 64), Probs (n, K).
 type Result struct {
 	N        int
 	Features []float64
@@ -44,17 +50,18 @@ type Result struct {
 	Pred     []int
 }
 
-// Run classifies n images (n, 784), values in [−1, 1].
+// Run classifies n images (n, C·H·W), each C×H×W, values in [−1, 1].
 func (e *Runner) Run(images []float32) (*Result, error) {
-	if len(images)%784 != 0 {
-		return nil, fmt.Errorf("classifier: %d values is not a whole number of 28×28 images", len(images))
+	size, classes := e.shape.Size(), e.shape.K
+	if len(images)%size != 0 {
+		return nil, fmt.Errorf("classifier: %d values is not a whole number of %d×%d×%d images", len(images), e.shape.C, e.shape.H, e.shape.W)
 	}
-	n := len(images) / 784
-	r := &Result{N: n, Features: make([]float64, n*Features), Probs: make([]float64, n*Classes), Pred: make([]int, n)}
+	n := len(images) / size
+	r := &Result{N: n, Features: make([]float64, n*Features), Probs: make([]float64, n*classes), Pred: make([]int, n)}
 	for lo := 0; lo < n; lo += e.batch {
 		k := min(e.batch, n-lo)
 		clear(e.x)
-		kernels.ToBatchLast(images[lo*784:(lo+k)*784], e.x, 784, e.batch)
+		kernels.ToBatchLast(images[lo*size:(lo+k)*size], e.x, size, e.batch)
 		if err := e.m.Run(); err != nil {
 			return nil, fmt.Errorf("classifier: %w", err)
 		}
@@ -66,11 +73,11 @@ func (e *Runner) Run(images []float32) (*Result, error) {
 			}
 			// softmax, in float64
 			mx := math.Inf(-1)
-			for c := 0; c < Classes; c++ {
+			for c := 0; c < classes; c++ {
 				mx = math.Max(mx, float64(l[c*e.batch+i]))
 			}
 			var s float64
-			p := r.Probs[(lo+i)*Classes : (lo+i+1)*Classes]
+			p := r.Probs[(lo+i)*classes : (lo+i+1)*classes]
 			best := 0
 			for c := range p {
 				p[c] = math.Exp(float64(l[c*e.batch+i]) - mx)
@@ -96,6 +103,57 @@ func Images(ds *mnist.Dataset, n int) []float32 {
 		out[i] = (float32(ds.Images[i])/255 - 0.5) / 0.5
 	}
 	return out
+}
+
+// ImagesData converts up to n of a data set's images (from the first) to
+// [−1, 1] as training does: (n, C·H·W).
+func ImagesData(ds *data.Dataset, n int) []float32 {
+	n = min(n, ds.N)
+	out := make([]float32, n*ds.ImageSize())
+	for i := range out {
+		out[i] = (float32(ds.Pixels[i])/255 - 0.5) / 0.5
+	}
+	return out
+}
+
+// AccuracyData is the fraction of ds classified as labelled, or for a
+// rotation classifier the fraction of ds's images turned by 0°, 90°, 180°
+// and 270° whose turn it tells.
+func (e *Runner) AccuracyData(ds *data.Dataset) (float64, error) {
+	if ds.C != e.shape.C || ds.H != e.shape.H || ds.W != e.shape.W {
+		return 0, fmt.Errorf("classifier: images %d×%d×%d, the classifier takes %d×%d×%d", ds.C, ds.H, ds.W, e.shape.C, e.shape.H, e.shape.W)
+	}
+	imgs := ImagesData(ds, ds.N)
+	var want []int
+	if e.rotation {
+		size := e.shape.Size()
+		var all []float32
+		for q := 0; q < 4; q++ {
+			for i := 0; i < ds.N; i++ {
+				all = append(all, Rotate(imgs[i*size:(i+1)*size], e.shape.C, e.shape.H, q)...)
+				want = append(want, q)
+			}
+		}
+		imgs = all
+	} else {
+		if !ds.Labelled() {
+			return 0, fmt.Errorf("classifier: %s has no labels", ds.Source)
+		}
+		for _, l := range ds.Labels {
+			want = append(want, int(l))
+		}
+	}
+	r, err := e.Run(imgs)
+	if err != nil {
+		return 0, err
+	}
+	ok := 0
+	for i, p := range r.Pred {
+		if p == want[i] {
+			ok++
+		}
+	}
+	return float64(ok) / float64(len(want)), nil
 }
 
 // Accuracy is the fraction of ds classified as labelled.

@@ -63,18 +63,18 @@ func TestRealDigitsScoreAsReal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("fcd %.2f, classifier score %.2f, accuracy %.4f", rep.FCD, rep.ClassifierScore, acc)
+	t.Logf("fcd %.2f, classifier score %.2f, accuracy %.4f", rep.FCD, *rep.ClassifierScore, acc)
 	if rep.FCD > 15 {
 		t.Errorf("fcd %.2f between two halves of the test set, want near 0", rep.FCD)
 	}
-	if rep.Modes != 10 || rep.KLUniform > 0.02 {
-		t.Errorf("modes %d, kl_uniform %.4f; want 10 and ~0", rep.Modes, rep.KLUniform)
+	if *rep.Modes != 10 || *rep.KLUniform > 0.02 {
+		t.Errorf("modes %d, kl_uniform %.4f; want 10 and ~0", *rep.Modes, *rep.KLUniform)
 	}
 	if rep.CondAcc == nil || math.Abs(*rep.CondAcc-acc) > 1e-12 || acc < 0.98 {
 		t.Errorf("cond_acc %v, classifier accuracy %.4f: want equal and ≥ 0.98", rep.CondAcc, acc)
 	}
-	if rep.ClassifierScore < 9 {
-		t.Errorf("classifier score %.2f, want near 10", rep.ClassifierScore)
+	if *rep.ClassifierScore < 9 {
+		t.Errorf("classifier score %.2f, want near 10", *rep.ClassifierScore)
 	}
 	if *rep.Precision < 0.7 || *rep.Recall < 0.7 || *rep.Coverage < 0.8 {
 		t.Errorf("precision %.3f recall %.3f coverage %.3f, want high", *rep.Precision, *rep.Recall, *rep.Coverage)
@@ -91,7 +91,7 @@ func TestRealDigitsScoreAsReal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if col.Modes != 1 || col.KLUniform < 2 || col.FCD < 10*rep.FCD || *col.Recall > 0.3 {
-		t.Errorf("only ones: modes %d kl %.2f fcd %.1f recall %.3f; want 1 mode, kl≈log 10, large fcd, low recall", col.Modes, col.KLUniform, col.FCD, *col.Recall)
+	if *col.Modes != 1 || *col.KLUniform < 2 || col.FCD < 10*rep.FCD || *col.Recall > 0.3 {
+		t.Errorf("only ones: modes %d kl %.2f fcd %.1f recall %.3f; want 1 mode, kl≈log 10, large fcd, low recall", *col.Modes, *col.KLUniform, col.FCD, *col.Recall)
 	}
 }

@@ -67,9 +67,12 @@ func (d *diagnostics) step(step int, l Losses, loss models.Loss) error {
 
 // eval checks a quick evaluation.
 func (d *diagnostics) eval(step int, r *evaluate.Report, n int) {
-	if r.Modes < 10 || r.KLUniform > collapseKL {
-		d.once("collapse", fmt.Sprintf("possible mode collapse at step %d: %d of 10 digits each make up at least 1%% of %d samples, "+
-			"and the digit histogram is %.2f nats from uniform (0 is balanced, 2.3 is one digit).", step, r.Modes, n, r.KLUniform))
+	if r.Modes == nil || r.KLUniform == nil {
+		return // a rotation classifier: no classes to count
+	}
+	if *r.Modes < r.Classes || *r.KLUniform > collapseKL {
+		d.once("collapse", fmt.Sprintf("possible mode collapse at step %d: %d of %d classes each make up at least 1%% of %d samples, "+
+			"and the class histogram is %.2f nats from uniform (0 is balanced, %.1f is one class).", step, *r.Modes, r.Classes, n, *r.KLUniform, math.Log(float64(r.Classes))))
 	}
 }
 

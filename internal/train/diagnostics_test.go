@@ -33,10 +33,14 @@ func TestDiagnostics(t *testing.T) {
 		w.step(s, Losses{DFake: -3}, models.Wasserstein)
 	}
 	// Mode collapse, reported once.
-	d.eval(500, &evaluate.Report{Modes: 3, KLUniform: 1.4}, 2000)
-	d.eval(1000, &evaluate.Report{Modes: 2, KLUniform: 1.6}, 2000)
-	d.eval(1500, &evaluate.Report{Modes: 10, KLUniform: 0.01}, 2000)
-	if len(warnings) != 2 || !strings.Contains(warnings[1], "mode collapse") || !strings.Contains(warnings[1], "3 of 10 digits") {
+	rep := func(modes int, kl float64) *evaluate.Report {
+		return &evaluate.Report{Modes: &modes, KLUniform: &kl, Classes: 10}
+	}
+	d.eval(500, rep(3, 1.4), 2000)
+	d.eval(1000, rep(2, 1.6), 2000)
+	d.eval(1500, rep(10, 0.01), 2000)
+	d.eval(1600, &evaluate.Report{}, 2000) // rotation classifier: no class metrics, no warning
+	if len(warnings) != 2 || !strings.Contains(warnings[1], "mode collapse") || !strings.Contains(warnings[1], "3 of 10 classes") {
 		t.Fatalf("warnings %v", warnings)
 	}
 	// Exploding losses stop training.

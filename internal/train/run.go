@@ -227,7 +227,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				if err != nil {
 					return nil, fmt.Errorf("step %d: evaluation: %w", step, err)
 				}
-				m.FCD, m.ClassifierScore, m.Modes, m.KLUniform, m.CondAcc = &rep.FCD, &rep.ClassifierScore, &rep.Modes, &rep.KLUniform, rep.CondAcc
+				m.FCD, m.ClassifierScore, m.Modes, m.KLUniform, m.CondAcc = &rep.FCD, rep.ClassifierScore, rep.Modes, rep.KLUniform, rep.CondAcc
 				diag.eval(step, rep, cfg.Eval.N)
 			}
 			line, err := json.Marshal(m)

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The evaluation of data other than MNIST, end to end on the tiny IDX
+// set: classifier train --set data.* stores a classifier keyed by the
+// data, train's eval.every and eval --run find it; the rotation classifier
+// gives null class metrics; without a classifier train says so and eval
+// names the command to run.
+func TestEvalWithTrainedClassifier(t *testing.T) {
+	tmp := t.TempDir()
+	cache := filepath.Join(tmp, "cache")
+	dataArgs := []string{"--set", "data.name=idx", "--set", "data.path=" + tinyData, "--set", "data.cache=" + cache, "--set", "train.batch_size=16"}
+
+	// Without a classifier: a note, no evaluation, and eval's error.
+	bare := filepath.Join(tmp, "bare")
+	code, _, errOut := gantrain(t, tinyArgs(bare, 2, "--set", "data.cache="+cache, "--set", "eval.every=2", "--set", "eval.n=100")...)
+	if code != 0 || !strings.Contains(errOut, "no evaluation during training (eval.every): no classifier stored") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+
+	code, out, errOut := gantrain(t, append([]string{"classifier", "train", "--epochs", "10"}, dataArgs...)...)
+	if code != 0 {
+		t.Fatalf("classifier train: %s", errOut)
+	}
+	var res struct {
+		Mode    string  `json:"mode"`
+		HeldOut int     `json:"held_out"`
+		Acc     float64 `json:"held_out_accuracy"`
+		Classes int     `json:"classes"`
+		Weights string  `json:"weights"`
+		Test    float64 `json:"test_accuracy"`
+		DataKey string  `json:"data_key"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	if res.Mode != "labels" || res.HeldOut != 32 || res.Classes != 10 || filepath.Dir(res.Weights) != filepath.Join(cache, "classifiers") ||
+		!strings.Contains(res.Weights, res.DataKey) || res.Acc < 0.5 {
+		t.Errorf("classifier train: %+v", res)
+	}
+
+	run := filepath.Join(tmp, "run")
+	code, _, errOut = gantrain(t, tinyArgs(run, 4, "--set", "data.cache="+cache, "--set", "eval.every=2", "--set", "eval.n=100")...)
+	if code != 0 || strings.Contains(errOut, "no evaluation") {
+		t.Fatalf("train: exit %d: %s", code, errOut)
+	}
+	evals := 0
+	for _, m := range readMetrics(t, run) {
+		if _, ok := m["fcd"]; ok {
+			evals++
+			if _, ok := m["classifier_score"]; !ok {
+				t.Errorf("quick evaluation without classifier_score: %v", m)
+			}
+		}
+	}
+	if evals != 2 {
+		t.Errorf("%d quick evaluations in metrics.jsonl, want 2 (steps 2 and 4)", evals)
+	}
+
+	evalRun := func() map[string]any {
+		t.Helper()
+		code, out, errOut := gantrain(t, "eval", "--run", run, "--n", "100")
+		if code != 0 {
+			t.Fatalf("eval: %s", errOut)
+		}
+		var rep map[string]any
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	rep := evalRun()
+	if rep["classes"] != 10.0 || rep["fcd"] == nil || rep["modes"] == nil || rep["precision"] == nil {
+		t.Errorf("eval with the labels classifier: %v", rep)
+	}
+
+	// The rotation classifier, alone in the store: feature metrics only.
+	code, out, errOut = gantrain(t, append([]string{"classifier", "train", "--rotation", "--epochs", "1"}, dataArgs...)...)
+	if code != 0 || !strings.Contains(out, `"mode":"rotation"`) {
+		t.Fatalf("classifier train --rotation: %s %s", out, errOut)
+	}
+	if err := os.Remove(res.Weights); err != nil {
+		t.Fatal(err)
+	}
+	rep = evalRun()
+	if rep["fcd"] == nil || rep["precision"] == nil || rep["classifier_score"] != nil || rep["modes"] != nil || rep["kl_uniform"] != nil {
+		t.Errorf("eval with the rotation classifier: %v", rep)
+	}
+	for _, k := range []string{"classifier_score", "modes", "kl_uniform"} {
+		if v, ok := rep[k]; !ok || v != nil {
+			t.Errorf("%s: %v, want null", k, v)
+		}
+	}
+}
