@@ -110,7 +110,7 @@ func openCheckpoint(run, dir string) (*checkpoint.Checkpoint, *models.GAN, error
 		return nil, nil, err
 	}
 	cfg := c.State.Config
-	m, err := models.New(c.State.Model, cfg.LatentDim, rng.New(0, 0))
+	m, err := models.ForConfig(cfg, len(c.State.Classes), rng.New(0, 0))
 	if err != nil {
 		return nil, nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}

@@ -136,6 +136,21 @@ func prepareTrain(o *trainOptions) (*trainPlan, error) {
 	if err := checkTrainable(cfg, ds); err != nil {
 		return nil, err
 	}
+	if p.resume != nil {
+		// The checkpoint records the shape it was trained on.
+		rc := p.resume.State.Config
+		size, ch, width := rc.Data.Size, rc.Data.Channels, rc.Width
+		if size == 0 { // recorded since issue 11; older runs are MNIST's
+			size, ch = 28, 1
+		}
+		if width == 0 { // recorded since issue 12
+			width = models.DefaultWidth
+		}
+		if size != ds.H || ch != ds.C || width != cfg.Width {
+			return nil, usagef("--resume %s: the checkpoint is a %d×%d×%d model of width %d; the data gives %d×%d×%d images and the config says width %d",
+				o.Resume, ch, size, size, width, ds.C, ds.H, ds.W, cfg.Width)
+		}
+	}
 	if cfg.Output.Dir == "" {
 		cfg.Output.Dir = filepath.Join("runs", fmt.Sprintf("%s-%s", cfg.Model, time.Now().Format("20060102-150405")))
 	}
@@ -345,11 +360,11 @@ func loadData(cfg *config.Config, s *streams) (*data.Dataset, error) {
 }
 
 // checkTrainable refuses, before anything is written, data the model cannot
-// train on (the models are built for 1×28×28 images).
+// train on (models.Sizes; conditional models need labels).
 func checkTrainable(cfg config.Config, ds *data.Dataset) error {
-	model, err := models.New(cfg.Model, cfg.LatentDim, rng.New(cfg.Seed, gen.WeightsStream))
+	model, err := models.ForConfig(cfg, ds.NumClasses(), rng.New(cfg.Seed, gen.WeightsStream))
 	if err != nil {
-		return err
+		return usagef("data: %s gives %d×%d×%d images (channels×height×width): %v", ds.Source, ds.C, ds.H, ds.W, err)
 	}
 	if err := train.CheckData(model, ds); err != nil {
 		return usageError{err}

@@ -186,7 +186,13 @@ func modelTensors(m *models.GAN) ([]safetensors.Tensor, error) {
 		ts = append(ts, t)
 	}
 	for _, b := range m.Buffers() {
-		t, err := safetensors.FromFloat32(b.Name, b.Shape, b.Data)
+		var t safetensors.Tensor
+		var err error
+		if b.Count != nil {
+			t, err = safetensors.FromInt64(b.Name, []int{}, []int64{*b.Count})
+		} else {
+			t, err = safetensors.FromFloat32(b.Name, b.Shape, b.Data)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -266,6 +272,7 @@ type Checkpoint struct {
 	State State
 	model *safetensors.File
 	optim *safetensors.File // nil when absent
+	bare  bool              // Dir is a weights file with no state (readWeights)
 }
 
 // Read loads and checks a checkpoint directory (its state and model
@@ -275,8 +282,11 @@ func Read(dir string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
+	if fi.Mode().IsRegular() && strings.HasSuffix(dir, ".safetensors") {
+		return readWeights(dir)
+	}
 	if !fi.IsDir() {
-		return nil, fmt.Errorf("checkpoint: %s is not a checkpoint directory", dir)
+		return nil, fmt.Errorf("checkpoint: %s is not a checkpoint directory or a .safetensors weights file", dir)
 	}
 	c := &Checkpoint{Dir: dir}
 	statePath := filepath.Join(dir, StateFile)
@@ -323,41 +333,59 @@ func Read(dir string) (*Checkpoint, error) {
 // must be the same model: every tensor must be present with its shape and
 // dtype, none may be extra, and all values must be finite.
 func (c *Checkpoint) LoadModel(m *models.GAN) error {
-	path := filepath.Join(c.Dir, ModelFile)
 	if c.State.Model != m.Name {
 		return fmt.Errorf("checkpoint: %s is a %s checkpoint, not %s", c.Dir, c.State.Model, m.Name)
 	}
-	want := map[string]bool{}
-	dsts := map[string]struct {
+	if c.bare {
+		f, err := fillD(c.model, m)
+		if err != nil {
+			return err
+		}
+		return LoadTensors(c.Dir, f, m)
+	}
+	return LoadTensors(filepath.Join(c.Dir, ModelFile), c.model, m)
+}
+
+// LoadTensors copies f's tensors, read from path, into m's params and
+// buffers: every one must be present with m's shape and finite values, and
+// f must hold nothing else. Nothing of m changes unless all are good. A
+// num_batches_tracked counter (I64 scalar) may be absent, as older files
+// lack it; it then stays 0.
+func LoadTensors(path string, f *safetensors.File, m *models.GAN) error {
+	type dst struct {
 		shape []int
 		data  []float32
-	}{}
+		count *int64
+	}
+	dsts := map[string]dst{}
 	for _, p := range m.Params() {
-		dsts[p.Name] = struct {
-			shape []int
-			data  []float32
-		}{p.Shape(), p.Data()}
+		dsts[p.Name] = dst{shape: p.Shape(), data: p.Data()}
 	}
 	for _, b := range m.Buffers() {
-		dsts[b.Name] = struct {
-			shape []int
-			data  []float32
-		}{b.Shape, b.Data}
+		dsts[b.Name] = dst{shape: b.Shape, data: b.Data, count: b.Count}
 	}
-	for name := range dsts {
-		want[name] = true
-	}
-	for _, t := range c.model.Tensors {
-		if !want[t.Name] {
+	for _, t := range f.Tensors {
+		if _, ok := dsts[t.Name]; !ok {
 			return fmt.Errorf("checkpoint: %s: unexpected tensor %q for model %s", path, t.Name, m.Name)
 		}
 	}
 	// Check everything before changing anything.
 	vals := map[string][]float32{}
+	counts := map[string]int64{}
 	for name, d := range dsts {
-		t, ok := c.model.Get(name)
-		if !ok {
+		t, ok := f.Get(name)
+		switch {
+		case !ok && d.count != nil:
+			continue
+		case !ok:
 			return fmt.Errorf("checkpoint: %s: missing tensor %q", path, name)
+		case d.count != nil:
+			v, err := t.Int64s()
+			if err != nil || len(t.Shape) != 0 || len(v) != 1 || v[0] < 0 {
+				return fmt.Errorf("checkpoint: %s: tensor %q: want a non-negative I64 scalar, got %s %v", path, name, t.DType, t.Shape)
+			}
+			counts[name] = v[0]
+			continue
 		}
 		v, err := checkTensor(t, d.shape)
 		if err != nil {
@@ -366,7 +394,11 @@ func (c *Checkpoint) LoadModel(m *models.GAN) error {
 		vals[name] = v
 	}
 	for name, d := range dsts {
-		copy(d.data, vals[name])
+		if d.count != nil {
+			*d.count = counts[name]
+		} else {
+			copy(d.data, vals[name])
+		}
 	}
 	return nil
 }

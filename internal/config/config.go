@@ -18,12 +18,16 @@ type Config struct {
 	Model     string `mapstructure:"model" yaml:"model" json:"model"`
 	Seed      uint64 `mapstructure:"seed" yaml:"seed" json:"seed"`
 	LatentDim int    `mapstructure:"latent_dim" yaml:"latent_dim" json:"latent_dim"`
-	Data      Data   `mapstructure:"data" yaml:"data" json:"data"`
-	Train     Train  `mapstructure:"train" yaml:"train" json:"train"`
-	Optim     Optim  `mapstructure:"optim" yaml:"optim" json:"optim"`
-	WGAN      WGAN   `mapstructure:"wgan" yaml:"wgan" json:"wgan"`
-	Output    Output `mapstructure:"output" yaml:"output" json:"output"`
-	Eval      Eval   `mapstructure:"eval" yaml:"eval" json:"eval"`
+	// Width is the base channel count of the convolutional models
+	// (pytorch/examples' ngf = ndf): at 28 px their channels are width and
+	// 2·width, at 2^k px width·2^(k−3) down to width.
+	Width  int    `mapstructure:"width" yaml:"width" json:"width"`
+	Data   Data   `mapstructure:"data" yaml:"data" json:"data"`
+	Train  Train  `mapstructure:"train" yaml:"train" json:"train"`
+	Optim  Optim  `mapstructure:"optim" yaml:"optim" json:"optim"`
+	WGAN   WGAN   `mapstructure:"wgan" yaml:"wgan" json:"wgan"`
+	Output Output `mapstructure:"output" yaml:"output" json:"output"`
+	Eval   Eval   `mapstructure:"eval" yaml:"eval" json:"eval"`
 }
 
 // Eval configures the quick evaluations during training (MNIST only).
@@ -138,6 +142,7 @@ func Default() Config {
 		Model:     "dcgan",
 		Seed:      1,
 		LatentDim: 100,
+		Width:     64,
 		Data:      Data{Name: "mnist", Background: "white"},
 		Train:     Train{BatchSize: 64, Epochs: 5, NCritic: 1, LogEvery: 10},
 		Optim:     Optim{G: adam, D: adam},
@@ -182,6 +187,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LatentDim < 1 || c.LatentDim > 4096 {
 		bad("latent_dim", "must be between 1 and 4096, got %d", c.LatentDim)
+	}
+	if c.Width < 1 || c.Width > 1024 {
+		bad("width", "must be between 1 and 1024, got %d", c.Width)
 	}
 	c.Data.validate(bad)
 	t := c.Train

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/rng"
@@ -192,3 +193,23 @@ func (m *GAN) Params() []*nn.Param { return append(m.G.Params(), m.D.Params()...
 
 // Buffers returns G's then D's buffers.
 func (m *GAN) Buffers() []nn.Buffer { return append(m.G.Buffers(), m.D.Buffers()...) }
+
+// ForConfig builds the model cfg names for the data cfg records
+// (data.size and data.channels, set by training from the data it loaded; 0
+// means 28 px gray, the shape of runs made before they were recorded), with
+// classes labels for a conditional model (0: ten, MNIST's, for such older
+// runs) and cfg's width (0: DefaultWidth).
+func ForConfig(cfg config.Config, classes int, r *rng.RNG) (*GAN, error) {
+	s := Shape{Latent: cfg.LatentDim, C: cfg.Data.Channels, H: cfg.Data.Size, W: cfg.Data.Size,
+		Classes: classes, Width: cfg.Width}
+	if s.H == 0 {
+		s.H, s.W = 28, 28
+	}
+	if s.C == 0 {
+		s.C = 1
+	}
+	if s.Classes == 0 {
+		s.Classes = 10
+	}
+	return Build(cfg.Model, s, r)
+}

@@ -193,3 +193,32 @@ func quote(s string) string {
 	}
 	return strconv.Quote(s)
 }
+
+// Int64s decodes the data of an I64 tensor.
+func (t Tensor) Int64s() ([]int64, error) {
+	if err := t.checkData(I64); err != nil {
+		return nil, err
+	}
+	v := make([]int64, len(t.Data)/8)
+	for i := range v {
+		v[i] = int64(binary.LittleEndian.Uint64(t.Data[8*i:]))
+	}
+	return v, nil
+}
+
+// FromInt64 makes an I64 tensor of the given shape from v (see FromFloat32).
+func FromInt64(name string, shape []int, v []int64) (Tensor, error) {
+	n, err := numElements(shape)
+	if err != nil {
+		return Tensor{}, fmt.Errorf("safetensors: tensor %s: %v", quote(name), err)
+	}
+	if len(v) != n {
+		return Tensor{}, fmt.Errorf("safetensors: tensor %s: %d values for shape %v, which has %d elements",
+			quote(name), len(v), shape, n)
+	}
+	data := make([]byte, 8*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint64(data[8*i:], uint64(x))
+	}
+	return Tensor{Name: name, DType: I64, Shape: append([]int{}, shape...), Data: data}, nil
+}

@@ -46,7 +46,11 @@ type BenchResult struct {
 // batches from ds or, when ds is nil, on synthetic ones.
 func Bench(cfg config.Config, ds *data.Dataset, iters, warmup int) (*BenchResult, error) {
 	parallel.SetThreads(cfg.Train.Threads)
-	model, err := models.New(cfg.Model, cfg.LatentDim, rng.New(cfg.Seed, gen.WeightsStream))
+	classes := 0
+	if ds != nil {
+		cfg.Data.Size, cfg.Data.Channels, classes = ds.H, ds.C, ds.NumClasses()
+	}
+	model, err := models.ForConfig(cfg, classes, rng.New(cfg.Seed, gen.WeightsStream))
 	if err != nil {
 		return nil, err
 	}

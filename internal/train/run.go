@@ -91,7 +91,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	parallel.SetThreads(cfg.Train.Threads)
 
 	// Everything that can be checked is checked before anything is written.
-	model, err := models.New(cfg.Model, cfg.LatentDim, rng.New(cfg.Seed, gen.WeightsStream))
+	if o.Data != nil {
+		cfg.Data.Size, cfg.Data.Channels = o.Data.H, o.Data.C // recorded in every checkpoint
+	}
+	classes := 0
+	if o.Data != nil {
+		classes = o.Data.NumClasses()
+	}
+	model, err := models.ForConfig(cfg, classes, rng.New(cfg.Seed, gen.WeightsStream))
 	if err != nil {
 		return nil, err
 	}

@@ -24,18 +24,25 @@ func TestModelGradientsMatchFiniteDifferences(t *testing.T) {
 		t.Skip("hundreds of forward passes; run without -short")
 	}
 	for _, name := range []string{"gan", "dcgan", "wgan", "cgan"} {
-		t.Run(name, func(t *testing.T) { gradientCheck(t, name) })
+		t.Run(name, func(t *testing.T) { gradientCheck(t, name, models.MNIST(100)) })
+	}
+	// pytorch/examples' layout at 32 px RGB (narrow, to keep it quick): the
+	// 4×4 projection of z, the stride-2 stack, the 4×4 convolution to one
+	// logit, and cgan's 32×32 label plane beside three channels.
+	rgb32 := models.Shape{Latent: 100, C: 3, H: 32, W: 32, Classes: 5, Width: 4}
+	for _, name := range []string{"gan", "dcgan", "wgan", "cgan"} {
+		t.Run(name+"-32px-rgb", func(t *testing.T) { gradientCheck(t, name, rgb32) })
 	}
 }
 
-func gradientCheck(t *testing.T, name string) {
+func gradientCheck(t *testing.T, name string, shape models.Shape) {
 	cfg := config.Default()
 	cfg.Model = name
 	cfg.Train.BatchSize = 4
 	if name == "wgan" {
 		cfg.Train.NCritic = 5
 	}
-	model, err := models.New(name, cfg.LatentDim, rng.New(3, 1))
+	model, err := models.Build(name, shape, rng.New(3, 1))
 	if err != nil {
 		t.Fatal(err)
 	}

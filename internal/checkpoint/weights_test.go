@@ -1,0 +1,78 @@
+package checkpoint
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gantrain/gantrain/internal/models"
+	"github.com/gantrain/gantrain/internal/rng"
+	"github.com/gantrain/gantrain/internal/safetensors"
+)
+
+// A PyTorch user's weights file (the g./d. state_dicts of pytorch/examples'
+// modules, from scripts/torch/make-fixtures.py) opens as a checkpoint whose
+// model and shape come from the tensors; a G-only file serves sampling.
+func TestReadWeightsFile(t *testing.T) {
+	for _, tc := range []struct {
+		fixture, model string
+		shape          models.Shape
+		prefixes       []string
+	}{
+		{"dcgan64", "dcgan", models.Shape{Latent: 100, C: 3, H: 64, W: 64, Width: 16}, []string{"g.", "d."}},
+		{"dcgan32", "dcgan", models.Shape{Latent: 100, C: 3, H: 32, W: 32, Width: 8}, []string{"g."}},
+		{"cgan32", "cgan", models.Shape{Latent: 100, C: 3, H: 32, W: 32, Width: 8, Classes: 5}, []string{"g.", "d."}},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			src, err := safetensors.ReadFile(filepath.Join("..", "..", "testdata", "torch", tc.fixture+".safetensors"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ts []safetensors.Tensor
+			for _, x := range src.Tensors {
+				for _, p := range tc.prefixes {
+					if strings.HasPrefix(x.Name, p) {
+						ts = append(ts, x)
+					}
+				}
+			}
+			path := filepath.Join(t.TempDir(), "weights.safetensors")
+			if err := writeTensors(path, ts, nil); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Read(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := c.State.Config
+			got := models.Shape{Latent: cfg.LatentDim, C: cfg.Data.Channels, H: cfg.Data.Size, W: cfg.Data.Size, Width: cfg.Width, Classes: len(c.State.Classes)}
+			if c.State.Model != tc.model || got != tc.shape {
+				t.Fatalf("inferred %s %+v, want %s %+v", c.State.Model, got, tc.model, tc.shape)
+			}
+			m, err := models.ForConfig(cfg, len(c.State.Classes), rng.New(1, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.LoadModel(m); err != nil {
+				t.Fatal(err)
+			}
+			want, _ := src.Get("g.main.0.weight")
+			w, _ := want.Float32s()
+			i := 0
+			if m.Conditional {
+				i = 1 // g.embed.weight comes first
+			}
+			if g := m.G.Params()[i].Data(); g[5] != w[5] {
+				t.Errorf("g.main.0.weight[5] = %v, file %v", g[5], w[5])
+			}
+		})
+	}
+	bad := filepath.Join(t.TempDir(), "x.safetensors")
+	one, _ := safetensors.FromFloat32("d.main.0.weight", []int{1}, []float32{1})
+	if err := writeTensors(bad, []safetensors.Tensor{one}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(bad); err == nil || !strings.Contains(err.Error(), "no generator") {
+		t.Errorf("a file without a generator: %v", err)
+	}
+}
