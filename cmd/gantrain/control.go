@@ -339,16 +339,16 @@ func runControl(o *controlOptions, nSet bool) error {
 	case "npy":
 		err = npy.WriteFloat32File(o.OutFile, []int{o.N, cols, m.C, m.H, m.W}, imgs)
 	case "png":
-		var g *image.Gray
-		if g, err = imgio.Grid(imgs, o.N*cols, m.H*m.C, m.W, cols); err == nil {
+		var g image.Image
+		if g, err = imgio.Grid(imgs, o.N*cols, m.C, m.H, m.W, cols); err == nil {
 			err = imgio.WritePNG(o.OutFile, imgio.Scale(g, o.Scale))
 		}
 	case "gif":
-		frames := make([]*image.Gray, cols)
+		frames := make([]image.Image, cols)
 		delays := make([]int, cols)
 		nrow := int(math.Ceil(math.Sqrt(float64(o.N))))
 		for k, st := range steps {
-			g, err := imgio.Grid(st.Images, o.N, m.H*m.C, m.W, nrow)
+			g, err := imgio.Grid(st.Images, o.N, m.C, m.H, m.W, nrow)
 			if err != nil {
 				return err
 			}

@@ -309,7 +309,7 @@ func runSeFa(o *directionsOptions, m *models.GAN, labelOf func(int) ([]int, erro
 	if err := npy.WriteFloat32File(o.OutFile, []int{k, zd}, dirs); err != nil {
 		return err
 	}
-	g, err := imgio.Grid(imgs, k*cols, m.H*m.C, m.W, cols)
+	g, err := imgio.Grid(imgs, k*cols, m.C, m.H, m.W, cols)
 	if err != nil {
 		return err
 	}

@@ -358,10 +358,10 @@ func (p *interpPlan) run(o *interpOptions) error {
 	}
 	pix := m.C * m.H * m.W
 	if format == "gif" {
-		frames := make([]*image.Gray, n)
+		frames := make([]image.Image, n)
 		delays := make([]int, n)
 		for i := range frames {
-			frames[i] = imgio.Scale(imgio.Single(imgs[i*pix:(i+1)*pix], m.H*m.C, m.W), o.Scale)
+			frames[i] = imgio.Scale(imgio.Single(imgs[i*pix:(i+1)*pix], m.C, m.H, m.W), o.Scale)
 			delays[i] = o.Delay
 		}
 		delays[n-1] = 4 * o.Delay // rest on the last frame
@@ -369,7 +369,7 @@ func (p *interpPlan) run(o *interpOptions) error {
 			return err
 		}
 	} else {
-		g, err := imgio.Grid(imgs, n, m.H*m.C, m.W, nrow)
+		g, err := imgio.Grid(imgs, n, m.C, m.H, m.W, nrow)
 		if err != nil {
 			return err
 		}

@@ -322,7 +322,7 @@ func (s *streams) writeImages(format, out string, imgs []float32, labels []int, 
 	beside := out != stdoutName && !fsutil.InPlace(out)
 	switch format {
 	case "png":
-		g, err := imgio.Grid(imgs, n, m.H, m.W, nrow)
+		g, err := imgio.Grid(imgs, n, m.C, m.H, m.W, nrow)
 		if err != nil {
 			return err
 		}
@@ -335,7 +335,7 @@ func (s *streams) writeImages(format, out string, imgs []float32, labels []int, 
 			return err
 		}
 		for i := 0; i < n; i++ {
-			g := imgio.Single(imgs[i*pix:(i+1)*pix], m.H*m.C, m.W)
+			g := imgio.Single(imgs[i*pix:(i+1)*pix], m.C, m.H, m.W)
 			if err := imgio.WritePNG(filepath.Join(out, fmt.Sprintf("%06d.png", i)), imgio.Scale(g, scale)); err != nil {
 				return err
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/color/palette"
+	"image/draw"
 	"image/gif"
 	"io"
 
@@ -19,8 +21,16 @@ var grayPalette = func() color.Palette {
 	return p
 }()
 
-// Paletted converts a gray image to GIF's paletted form, losslessly.
-func Paletted(g *image.Gray) *image.Paletted {
+// Paletted converts an image to GIF's paletted form: a gray one
+// losslessly, a colour one to the Plan 9 palette with Floyd–Steinberg
+// dithering.
+func Paletted(img image.Image) *image.Paletted {
+	g, ok := img.(*image.Gray)
+	if !ok {
+		p := image.NewPaletted(img.Bounds(), palette.Plan9)
+		draw.FloydSteinberg.Draw(p, img.Bounds(), img, img.Bounds().Min)
+		return p
+	}
 	p := image.NewPaletted(g.Bounds(), grayPalette)
 	copy(p.Pix, g.Pix) // both one byte per pixel, gray level = palette index
 	if g.Stride != p.Stride {
@@ -33,7 +43,7 @@ func Paletted(g *image.Gray) *image.Paletted {
 
 // WriteGIF writes frames to path (through internal/fsutil: atomically for
 // a file) as EncodeGIF does.
-func WriteGIF(path string, frames []*image.Gray, delays []int) error {
+func WriteGIF(path string, frames []image.Image, delays []int) error {
 	anim, err := animation(frames, delays)
 	if err != nil {
 		return err
@@ -46,7 +56,7 @@ func WriteGIF(path string, frames []*image.Gray, delays []int) error {
 
 // EncodeGIF writes frames to w as an animated GIF that loops forever;
 // delays are in hundredths of a second, one per frame.
-func EncodeGIF(w io.Writer, frames []*image.Gray, delays []int) error {
+func EncodeGIF(w io.Writer, frames []image.Image, delays []int) error {
 	anim, err := animation(frames, delays)
 	if err != nil {
 		return err
@@ -54,7 +64,7 @@ func EncodeGIF(w io.Writer, frames []*image.Gray, delays []int) error {
 	return gif.EncodeAll(w, anim)
 }
 
-func animation(frames []*image.Gray, delays []int) (*gif.GIF, error) {
+func animation(frames []image.Image, delays []int) (*gif.GIF, error) {
 	if len(frames) == 0 || len(delays) != len(frames) {
 		return nil, fmt.Errorf("imgio: %d frames, %d delays", len(frames), len(delays))
 	}
@@ -72,15 +82,25 @@ func animation(frames []*image.Gray, delays []int) (*gif.GIF, error) {
 
 // Scale enlarges img by an integer factor with nearest-neighbour sampling,
 // which keeps pixels crisp.
-func Scale(img *image.Gray, k int) *image.Gray {
+func Scale(img image.Image, k int) image.Image {
 	if k <= 1 {
 		return img
 	}
 	b := img.Bounds()
-	out := image.NewGray(image.Rect(0, 0, b.Dx()*k, b.Dy()*k))
-	for y := 0; y < b.Dy()*k; y++ {
-		for x := 0; x < b.Dx()*k; x++ {
-			out.Pix[y*out.Stride+x] = img.Pix[(y/k)*img.Stride+x/k]
+	r := image.Rect(0, 0, b.Dx()*k, b.Dy()*k)
+	if g, ok := img.(*image.Gray); ok {
+		out := image.NewGray(r)
+		for y := 0; y < r.Dy(); y++ {
+			for x := 0; x < r.Dx(); x++ {
+				out.Pix[y*out.Stride+x] = g.Pix[(y/k)*g.Stride+x/k]
+			}
+		}
+		return out
+	}
+	out := image.NewRGBA(r)
+	for y := 0; y < r.Dy(); y++ {
+		for x := 0; x < r.Dx(); x++ {
+			out.Set(x, y, img.At(b.Min.X+x/k, b.Min.Y+y/k))
 		}
 	}
 	return out

@@ -22,10 +22,11 @@ func TestGrayMapping(t *testing.T) {
 func TestGridLayout(t *testing.T) {
 	// Three 2×2 images, two per row: a 2-row grid with 2-pixel borders.
 	imgs := []float32{1, 1, 1, 1, -1, -1, -1, -1, 1, -1, -1, 1}
-	g, err := Grid(imgs, 3, 2, 2, 2)
+	gi, err := Grid(imgs, 3, 1, 2, 2, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
+	g := gi.(*image.Gray)
 	if b := g.Bounds(); b.Dx() != 2*(2+Pad)+Pad || b.Dy() != 2*(2+Pad)+Pad {
 		t.Fatalf("bounds %v", b)
 	}
@@ -35,15 +36,15 @@ func TestGridLayout(t *testing.T) {
 	if g.GrayAt(Pad+1, 2*Pad+2).Y != 0 || g.GrayAt(Pad+1, 2*Pad+3).Y != 255 {
 		t.Error("third image wrong")
 	}
-	if _, err := Grid(imgs[:5], 3, 2, 2, 2); err == nil {
+	if _, err := Grid(imgs[:5], 3, 1, 2, 2, 2); err == nil {
 		t.Error("wrong length accepted")
 	}
 }
 
 func TestGIFRoundTrip(t *testing.T) {
-	a, b := Single([]float32{-1, 1, 1, -1}, 2, 2), Single([]float32{1, -1, -1, 1}, 2, 2)
+	a, b := Single([]float32{-1, 1, 1, -1}, 1, 2, 2), Single([]float32{1, -1, -1, 1}, 1, 2, 2)
 	p := filepath.Join(t.TempDir(), "x.gif")
-	if err := WriteGIF(p, []*image.Gray{Scale(a, 3), Scale(b, 3)}, []int{5, 20}); err != nil {
+	if err := WriteGIF(p, []image.Image{Scale(a, 3), Scale(b, 3)}, []int{5, 20}); err != nil {
 		t.Fatal(err)
 	}
 	f, _ := os.Open(p)
@@ -58,7 +59,32 @@ func TestGIFRoundTrip(t *testing.T) {
 	if r, _, _, _ := anim.Image[0].At(3, 0).RGBA(); r>>8 != 255 {
 		t.Errorf("pixel (3,0) of frame 0 = %d, want white", r>>8)
 	}
-	if err := WriteGIF(p, []*image.Gray{a, Scale(b, 2)}, []int{1, 1}); err == nil {
+	if err := WriteGIF(p, []image.Image{a, Scale(b, 2)}, []int{1, 1}); err == nil {
 		t.Error("frames of different sizes accepted")
+	}
+}
+
+// An RGB image's three planes become the red, green and blue of its pixels.
+func TestGridColour(t *testing.T) {
+	// Two 1×2 RGB images (planes R, G, B): the first red then blue, the
+	// second white then black.
+	imgs := []float32{1, -1, -1, -1, -1, 1, 1, -1, 1, -1, 1, -1}
+	gi, err := Grid(imgs, 2, 3, 1, 2, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gi.(*image.RGBA)
+	want := map[image.Point][3]uint8{
+		{Pad, Pad}: {255, 0, 0}, {Pad + 1, Pad}: {0, 0, 255},
+		{2*Pad + 2, Pad}: {255, 255, 255}, {2*Pad + 3, Pad}: {0, 0, 0}, {0, 0}: {0, 0, 0},
+	}
+	for p, c := range want {
+		got := g.RGBAAt(p.X, p.Y)
+		if got.R != c[0] || got.G != c[1] || got.B != c[2] || got.A != 255 {
+			t.Errorf("pixel %v = %v, want %v", p, got, c)
+		}
+	}
+	if _, err := Grid(imgs, 2, 2, 1, 2, 2); err == nil {
+		t.Error("2 channels accepted")
 	}
 }

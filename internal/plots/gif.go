@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/png"
 	"io/fs"
@@ -107,16 +108,16 @@ func ProgressGIF(samplesDir, path string, delay time.Duration) error {
 		delay = DefaultGIFDelay
 	}
 	frames = pick(frames, MaxFrames)
-	var grids []*image.Gray
+	var grids []image.Image
 	var delays []int
 	for i, f := range frames {
 		img, err := readPNG(f.path)
 		if err != nil {
 			return fmt.Errorf("plots: %w", err)
 		}
-		if i > 0 && img.Rect != grids[0].Rect {
+		if i > 0 && img.Bounds() != grids[0].Bounds() {
 			return fmt.Errorf("plots: %s is %dx%d but %s is %dx%d: sample grids of one GIF must have the same size",
-				f.path, img.Rect.Dx(), img.Rect.Dy(), frames[0].path, grids[0].Rect.Dx(), grids[0].Rect.Dy())
+				f.path, img.Bounds().Dx(), img.Bounds().Dy(), frames[0].path, grids[0].Bounds().Dx(), grids[0].Bounds().Dy())
 		}
 		grids = append(grids, img)
 		delays = append(delays, centis(delay))
@@ -125,8 +126,9 @@ func ProgressGIF(samplesDir, path string, delay time.Duration) error {
 	return imgio.WriteGIF(path, grids, delays)
 }
 
-// readPNG reads a PNG as gray levels, with its origin at (0, 0).
-func readPNG(path string) (*image.Gray, error) {
+// readPNG reads a PNG as gray levels, or as RGBA if it has colour, with its
+// origin at (0, 0).
+func readPNG(path string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -139,6 +141,11 @@ func readPNG(path string) (*image.Gray, error) {
 	b := img.Bounds()
 	if g, ok := img.(*image.Gray); ok && b.Min == (image.Point{}) {
 		return g, nil
+	}
+	if img.ColorModel() != color.GrayModel {
+		c := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		draw.Draw(c, c.Rect, img, b.Min, draw.Src)
+		return c, nil
 	}
 	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(g, g.Rect, img, b.Min, draw.Src)

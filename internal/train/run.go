@@ -182,7 +182,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return err
 		}
 		return imgio.WriteGrid(filepath.Join(o.RunDir, "samples", fmt.Sprintf("step-%06d.png", step)),
-			imgs, len(imgs)/(model.C*model.H*model.W), model.H, model.W*model.C, nrow)
+			imgs, len(imgs)/(model.C*model.H*model.W), model.C, model.H, model.W, nrow)
 	}
 
 	p := newProgress(o.ErrOut, o.Bar, total, step)
