@@ -99,7 +99,7 @@ func TestDataRefusals(t *testing.T) {
 		{"grid into the data folder", []string{"data", "--set", "data.name=folder", "--set", "data.path=" + colour, "--set", "train.batch_size=2", "--set", "data.cache=" + filepath.Join(tmp, "c"), "--out", filepath.Join(colour, "grid.png")}, []string{"inside the data folder", "never writes"}},
 		{"grid to stdout", []string{"data", "--set", "data.name=folder", "--set", "data.path=" + colour, "--set", "train.batch_size=2", "--set", "data.cache=" + filepath.Join(tmp, "c"), "--out", "-"}, []string{"--out -", "JSON"}},
 		{"grid folder missing", []string{"data", "--set", "data.name=folder", "--set", "data.path=" + colour, "--set", "train.batch_size=2", "--set", "data.cache=" + filepath.Join(tmp, "c"), "--out", filepath.Join(tmp, "no", "g.png")}, []string{"does not exist"}},
-		{"train on 12 px colour", []string{"train", "--set", "data.name=folder", "--set", "data.path=" + colour, "--set", "train.batch_size=2", "--set", "data.cache=" + filepath.Join(tmp, "c"), "--set", "output.dir=" + runDir}, []string{colour, "3×12×12", "1×28×28", "data.channels: 1", "data.size: 28"}},
+		{"train on 12 px colour", []string{"train", "--set", "data.name=folder", "--set", "data.path=" + colour, "--set", "train.batch_size=2", "--set", "data.cache=" + filepath.Join(tmp, "c"), "--set", "output.dir=" + runDir}, []string{colour, "3×12×12", "16, 28, 32, 64", "set data.size"}},
 		{"cgan on unlabelled data", []string{"train", "--set", "model=cgan", "--set", "data.name=folder", "--set", "data.path=" + filepath.Join(gray, "x"), "--set", "train.batch_size=2", "--set", "data.cache=" + filepath.Join(tmp, "c"), "--set", "output.dir=" + runDir}, []string{"unlabelled", "cgan", "needs labels"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

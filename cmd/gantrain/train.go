@@ -364,7 +364,11 @@ func loadData(cfg *config.Config, s *streams) (*data.Dataset, error) {
 func checkTrainable(cfg config.Config, ds *data.Dataset) error {
 	model, err := models.ForConfig(cfg, ds.NumClasses(), rng.New(cfg.Seed, gen.WeightsStream))
 	if err != nil {
-		return usagef("data: %s gives %d×%d×%d images (channels×height×width): %v", ds.Source, ds.C, ds.H, ds.W, err)
+		hint := ""
+		if errors.Is(err, models.ErrSize) {
+			hint = " (set data.size to one of them to resize the images)"
+		}
+		return usagef("data: %s gives %d×%d×%d images (channels×height×width): %v%s", ds.Source, ds.C, ds.H, ds.W, err, hint)
 	}
 	if err := train.CheckData(model, ds); err != nil {
 		return usageError{err}

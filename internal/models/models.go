@@ -14,6 +14,7 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -91,6 +92,10 @@ func MNIST(latent int) Shape {
 // Sizes lists the image sizes the DCGAN family is built for.
 var Sizes = []int{16, 28, 32, 64, 128, 256}
 
+// ErrSize marks an image size a model is not built for; resizing the data
+// to one of Sizes cures it.
+var ErrSize = errors.New("unsupported image size")
+
 func (s Shape) check(conditional, conv bool) error {
 	switch {
 	case s.Latent < 1:
@@ -102,7 +107,7 @@ func (s Shape) check(conditional, conv bool) error {
 	case s.H < 4 || s.H > 1024:
 		return fmt.Errorf("%d px images: want 4 to 1024", s.H)
 	case conv && !slices.Contains(Sizes, s.H):
-		return fmt.Errorf("%d px images: the convolutional models are built for %s px", s.H, joinInts(Sizes))
+		return fmt.Errorf("%d px images: the convolutional models are built for %s px%w", s.H, joinInts(Sizes), sizeErr{})
 	case s.Width < 0 || s.Width > 4096:
 		return fmt.Errorf("width %d", s.Width)
 	case conditional && (s.Classes < 1 || s.Classes > 65536):
@@ -110,6 +115,12 @@ func (s Shape) check(conditional, conv bool) error {
 	}
 	return nil
 }
+
+// sizeErr adds nothing to the message but lets errors.Is find ErrSize.
+type sizeErr struct{}
+
+func (sizeErr) Error() string        { return "" }
+func (sizeErr) Is(target error) bool { return target == ErrSize }
 
 func joinInts(v []int) string {
 	s := make([]string, len(v))
