@@ -303,6 +303,8 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"classifier train --config, --out inside the data", []string{"classifier", "train", "--set", "data.name=idx", "--set", "data.path=" + tinyCopy, "--out", filepath.Join(tinyCopy, "c.safetensors")}, nil, 2, []string{"--out", "inside the data folder", tinyCopy}},
 		{"classifier train --rotation, --out in a missing directory", []string{"classifier", "train", "--rotation", "--set", "data.name=idx", "--set", "data.path=" + tinyData, "--out", filepath.Join(tmp, "nodir", "r.safetensors")}, nil, 2, []string{"--out", "does not exist"}},
 		{"eval, no classifier for the run's data", []string{"eval", "--run", good}, map[string]string{"XDG_CACHE_HOME": filepath.Join(tmp, "nocache")}, 2, []string{"no classifier stored", "gantrain classifier train --config " + filepath.Join(good, "config.yaml")}},
+		{"eval --nearest without a model", []string{"eval", "--samples", samples3D, "--nearest", "4"}, nil, 2, []string{"--nearest needs --run or --checkpoint"}},
+		{"eval --nearest, grid in a missing directory", []string{"eval", "--run", good, "--nearest", "4", "--nearest-out", filepath.Join(tmp, "nodir", "n.png")}, nil, 2, []string{"--nearest-out", "does not exist"}},
 		{"classifier test, missing weights", []string{"classifier", "test", "--weights", filepath.Join(tmp, "nope.safetensors")}, nil, 1, []string{"nope.safetensors"}},
 		{"sample, bad --n", []string{"sample", "--run", good, "--n", "0", "--out", out}, nil, 2, []string{"--n"}},
 		{"control, unknown feature", []string{"control", "--run", good, "--feature", "fatness", "--out", out}, nil, 2, []string{"fatness", "known: ink, thickness"}},

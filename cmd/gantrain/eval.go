@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/evaluate"
 	"github.com/gantrain/gantrain/internal/gen"
+	"github.com/gantrain/gantrain/internal/imgio"
 	"github.com/gantrain/gantrain/internal/mnist"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/npy"
@@ -29,6 +32,8 @@ type evalOptions struct {
 	N                        int
 	Seed                     uint64
 	NoPRDC                   bool
+	Nearest                  int
+	NearestOut               string
 }
 
 func newEvalCmd(s *streams) *cobra.Command {
@@ -52,8 +57,22 @@ print one JSON object on stdout:
   cond_acc          conditional models: how often the asked-for digit comes out
 
 --reference prints the same for 10,000 real training digits (the best a
-model can do) and for uniform noise (the worst), so each number has a scale.`,
+model can do) and for uniform noise (the worst), so each number has a scale.
+
+--nearest N checks for memorization: it finds each sample's nearest
+training images in the classifier's feature space and compares those
+distances with the distances of held-out real images to the training set
+(MNIST: the 10,000 test digits against the 60,000 training digits; other
+data: a held-out tenth of it, drawn from seed 1, against the other nine
+tenths and, with data.flip, their mirror images). "memorization" in the
+report holds both spreads, their median ratio (about 1 or more for new
+images, far below 1 for copies) and the fraction of samples nearer a
+training image than 95% of held-out images are (about 0.05 for new
+images). The grid (--nearest-out, default nearest.png in the run) shows
+the N samples nearest to a training image, the likeliest copies, each
+followed by its three nearest training images.`,
 		Example: `  gantrain eval --run runs/dcgan
+  gantrain eval --run runs/emoji64 --n 2000 --nearest 16
   gantrain eval --samples samples.npy
   gantrain eval --reference`,
 		Args: cobra.NoArgs,
@@ -67,6 +86,8 @@ model can do) and for uniform noise (the worst), so each number has a scale.`,
 	f.IntVarP(&o.N, "n", "n", 10000, "samples to generate")
 	f.Uint64Var(&o.Seed, "seed", 1, "seed of the samples' latent vectors")
 	f.BoolVar(&o.NoPRDC, "no-prdc", false, "skip precision/recall/density/coverage")
+	f.IntVar(&o.Nearest, "nearest", 0, "memorization check: grid of the N samples nearest to a training image, beside their nearest training images")
+	f.StringVar(&o.NearestOut, "nearest-out", "", "where --nearest's grid goes (default: nearest.png in the run)")
 	return cmd
 }
 
@@ -81,6 +102,11 @@ type evalPlan struct {
 	// ev, for a run on other data than MNIST: its stored classifier and
 	// real images of the data as the reference.
 	ev *evaluate.Evaluator
+	// For --nearest: training and held-out real images in [−1, 1], the
+	// images' shape, and where the grid goes.
+	memoTrain, memoHeld []float32
+	c, h, w             int
+	nearestOut          string
 }
 
 func runEval(o *evalOptions) error {
@@ -106,7 +132,31 @@ func prepareEval(o *evalOptions) (*evalPlan, error) {
 	if o.N < 10 || o.N > 100000 {
 		return nil, usagef("--n must be between 10 and 100000, got %d", o.N)
 	}
+	if o.Nearest < 0 || o.Nearest > o.N {
+		return nil, usagef("--nearest must be between 0 and --n (%d), got %d", o.N, o.Nearest)
+	}
+	if o.NearestOut != "" && o.Nearest == 0 {
+		return nil, usagef("--nearest-out needs --nearest N")
+	}
 	p := &evalPlan{}
+	if o.Nearest > 0 {
+		if o.Run == "" && o.Checkpoint == "" {
+			return nil, usagef("--nearest needs --run or --checkpoint: it compares a model's samples with its training images")
+		}
+		p.nearestOut = o.NearestOut
+		if p.nearestOut == "" {
+			if o.Run == "" {
+				return nil, usagef("--nearest with --checkpoint: give --nearest-out FILE.png")
+			}
+			p.nearestOut = filepath.Join(o.Run, "nearest.png")
+		}
+		if p.nearestOut == stdoutName {
+			return nil, usagef("--nearest-out -: stdout carries the JSON report; give a file")
+		}
+		if err := o.checkOut("--nearest-out", p.nearestOut); err != nil {
+			return nil, err
+		}
+	}
 	var err error
 	switch {
 	case o.Samples != "":
@@ -116,6 +166,10 @@ func prepareEval(o *evalOptions) (*evalPlan, error) {
 	case o.Run != "" || o.Checkpoint != "":
 		if p.ckpt, p.m, err = openCheckpoint(o.Run, o.Checkpoint); err != nil {
 			return nil, err
+		}
+		p.c, p.h, p.w = p.m.C, p.m.H, p.m.W
+		if d := p.ckpt.State.Config.Data; o.Nearest > 0 && d.Path != "" && data.Inside(p.nearestOut, d.Path) {
+			return nil, usagef("--nearest-out %s is inside the data folder %s, which gantrain never writes", p.nearestOut, d.Path)
 		}
 		if d := p.ckpt.State.Config.Data; d.Name != "mnist" {
 			runDir := o.Run
@@ -134,18 +188,47 @@ func prepareEval(o *evalOptions) (*evalPlan, error) {
 				return nil, err
 			}
 			fmt.Fprintf(o.ErrOut, "gantrain: evaluating with the classifier %s against %d real images of %s\n", clf, min(ds.N, maxReference), ds.Source)
+			if o.Nearest > 0 {
+				if ds.N < 20 {
+					p.ev.Close()
+					return nil, usagef("--nearest: %s has %d images; the memorization check needs at least 20", ds.Source, ds.N)
+				}
+				tr, held := classifier.Split(ds, 0.1, 1)
+				p.memoTrain, p.memoHeld = classifier.ImagesData(tr, tr.N), classifier.ImagesData(held, held.N)
+				if d.Flip {
+					p.memoTrain = append(p.memoTrain, mirrored(p.memoTrain, ds.C, ds.H, ds.W)...)
+				}
+			}
 			return p, nil
 		}
 	}
 	if p.test, err = loadMNIST("test"); err != nil {
 		return nil, err
 	}
-	if o.Reference {
+	if o.Reference || o.Nearest > 0 {
 		if p.train, err = loadMNIST("train"); err != nil {
 			return nil, err
 		}
 	}
+	if o.Nearest > 0 {
+		p.memoTrain, p.memoHeld = classifier.Images(p.train, p.train.N), classifier.Images(p.test, p.test.N)
+		if p.ckpt.State.Config.Data.Flip {
+			p.memoTrain = append(p.memoTrain, mirrored(p.memoTrain, 1, 28, 28)...)
+		}
+	}
 	return p, nil
+}
+
+// mirrored returns the horizontal mirror images of imgs (n, c·h·w).
+func mirrored(imgs []float32, c, h, w int) []float32 {
+	out := make([]float32, len(imgs))
+	for r := 0; r < len(imgs)/w; r++ { // one row of one channel of one image
+		src, dst := imgs[r*w:(r+1)*w], out[r*w:(r+1)*w]
+		for x, v := range src {
+			dst[w-1-x] = v
+		}
+	}
+	return out
 }
 
 // run generates (for a checkpoint), evaluates and prints the report.
@@ -200,9 +283,14 @@ func (p *evalPlan) run(o *evalOptions) error {
 		}
 		return json.NewEncoder(o.Out).Encode(map[string]*evaluate.Report{"real_train_digits": rReal, "uniform_noise": rNoise})
 	}
-	rep, err := ev.Evaluate(images, asked, !o.NoPRDC)
+	rep, feats, err := ev.EvaluateFeatures(images, asked, !o.NoPRDC)
 	if err != nil {
 		return err
+	}
+	if o.Nearest > 0 {
+		if err := p.memorization(o, ev, rep, images, feats); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(o.ErrOut, "gantrain: evaluated %d images in %s (total %s)\n", rep.N, time.Duration(rep.Seconds*float64(time.Second)).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	return json.NewEncoder(o.Out).Encode(rep)
@@ -278,4 +366,47 @@ func readSamples(path string) ([]float32, []int, error) {
 		asked[i] = int(v)
 	}
 	return a.Data, asked, nil
+}
+
+// memorization adds eval --nearest's report to rep and writes its grid.
+func (p *evalPlan) memorization(o *evalOptions, ev *evaluate.Evaluator, rep *evaluate.Report, images []float32, feats []float64) error {
+	trainFeat, err := ev.Features(p.memoTrain)
+	if err != nil {
+		return err
+	}
+	heldFeat, err := ev.Features(p.memoHeld)
+	if err != nil {
+		return err
+	}
+	const k = 3
+	m, nb, err := evaluate.Memorize(trainFeat, heldFeat, feats, k)
+	if err != nil {
+		return err
+	}
+	rep.Memorization = m
+	// The o.Nearest samples nearest to a training image, nearest first.
+	order := make([]int, m.Samples)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return nb.Dist[order[a]*k] < nb.Dist[order[b]*k] })
+	pix := p.c * p.h * p.w
+	grid := make([]float32, 0, o.Nearest*(k+1)*pix)
+	for _, i := range order[:o.Nearest] {
+		grid = append(grid, images[i*pix:(i+1)*pix]...)
+		for _, j := range nb.Idx[i*k : (i+1)*k] {
+			grid = append(grid, p.memoTrain[j*pix:(j+1)*pix]...)
+		}
+	}
+	g, err := imgio.Grid(grid, o.Nearest*(k+1), p.c, p.h, p.w, k+1)
+	if err != nil {
+		return err
+	}
+	img := imgio.Scale(g, max(1, 64/p.h))
+	if err := o.writeOut(p.nearestOut, func(w io.Writer) error { return imgio.EncodePNG(w, img) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "gantrain: memorization: %.1f%% of %d samples are nearer a training image than 95%% of %d held-out images are (about 5%% for new images); median distance %.3g against %.3g held out (ratio %.2f); the %d nearest samples and their training neighbours: %s\n",
+		100*m.NearerThanHeldOutP5, m.Samples, m.HeldOutImages, m.SampleNN.Median, m.HeldOutNN.Median, m.MedianRatio, o.Nearest, p.nearestOut)
+	return nil
 }

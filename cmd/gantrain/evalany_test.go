@@ -81,6 +81,39 @@ func TestEvalWithTrainedClassifier(t *testing.T) {
 		t.Errorf("eval with the labels classifier: %v", rep)
 	}
 
+	// --nearest: the memorization report against a held-out tenth, and the
+	// grid of the nearest samples, each beside three training images.
+	grid := filepath.Join(tmp, "near.png")
+	code, out, errOut = gantrain(t, "eval", "--run", run, "--n", "100", "--nearest", "5", "--nearest-out", grid)
+	if code != 0 {
+		t.Fatalf("eval --nearest: %s", errOut)
+	}
+	var near struct {
+		M *struct {
+			Train   int     `json:"train_images"`
+			Held    int     `json:"held_out_images"`
+			Samples int     `json:"samples"`
+			Ratio   float64 `json:"median_ratio"`
+			Nearer  float64 `json:"nearer_than_held_out_p5"`
+			S       struct {
+				Min, Median float64
+			} `json:"sample_nn"`
+		} `json:"memorization"`
+	}
+	if err := json.Unmarshal([]byte(out), &near); err != nil || near.M == nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	if m := near.M; m.Train != 288 || m.Held != 32 || m.Samples != 100 || m.Ratio <= 0 || m.Nearer < 0 || m.Nearer > 1 || m.S.Min <= 0 || m.S.Median < m.S.Min {
+		t.Errorf("memorization %+v", *m)
+	}
+	if !strings.Contains(errOut, "gantrain: memorization: ") || !strings.Contains(errOut, grid) {
+		t.Errorf("stderr %q", errOut)
+	}
+	// 5 rows of 4 cells of 28 px with 2 px gaps, enlarged ×2.
+	if w, h := pngSize(t, grid); w != 2*(4*30+2) || h != 2*(5*30+2) {
+		t.Errorf("grid %d×%d, want %d×%d", w, h, 2*(4*30+2), 2*(5*30+2))
+	}
+
 	// The rotation classifier, alone in the store: feature metrics only.
 	code, out, errOut = gantrain(t, append([]string{"classifier", "train", "--rotation", "--epochs", "1"}, dataArgs...)...)
 	if code != 0 || !strings.Contains(out, `"mode":"rotation"`) {

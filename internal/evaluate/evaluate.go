@@ -36,6 +36,8 @@ type Report struct {
 	Coverage  *float64 `json:"coverage,omitempty"`
 	CondAcc   *float64 `json:"cond_acc,omitempty"`
 	Seconds   float64  `json:"seconds"`
+	// Memorization is gantrain eval --nearest's report.
+	Memorization *Memorization `json:"memorization,omitempty"`
 }
 
 // Evaluator holds the classifier and the reference statistics.
@@ -107,33 +109,48 @@ func (e *Evaluator) Close() error { return e.clf.Close() }
 // conditional model was asked for (nil otherwise). prdc adds precision,
 // recall, density and coverage (k-NN against the reference, the slower part).
 func (e *Evaluator) Evaluate(images []float32, asked []int, prdc bool) (*Report, error) {
+	rep, _, err := e.EvaluateFeatures(images, asked, prdc)
+	return rep, err
+}
+
+// EvaluateFeatures is Evaluate that also returns the images' features
+// (n, classifier.Features).
+func (e *Evaluator) EvaluateFeatures(images []float32, asked []int, prdc bool) (*Report, []float64, error) {
+	rep, r, err := e.evaluate(images, asked, prdc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rep, r.Features, nil
+}
+
+func (e *Evaluator) evaluate(images []float32, asked []int, prdc bool) (*Report, *classifier.Result, error) {
 	start := time.Now()
 	r, err := e.clf.Run(images)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if r.N < 2 {
-		return nil, fmt.Errorf("evaluate: %d images; need at least 2", r.N)
+		return nil, nil, fmt.Errorf("evaluate: %d images; need at least 2", r.N)
 	}
 	if asked != nil && len(asked) != r.N {
-		return nil, fmt.Errorf("evaluate: %d labels for %d images", len(asked), r.N)
+		return nil, nil, fmt.Errorf("evaluate: %d labels for %d images", len(asked), r.N)
 	}
 	rep := &Report{N: r.N, Classes: e.classes}
 	mu, sigma, err := metrics.Stats(r.Features, classifier.Features)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if rep.FCD, err = metrics.FrechetDistance(mu, sigma, e.refMu, e.refSigma); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if e.classes > 0 {
 		cs, err := metrics.ClassifierScore(r.Probs, e.classes)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		hist, err := metrics.ClassHistogram(r.Pred, e.classes)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		modes, kl := metrics.Modes(hist, r.N, 0.01), metrics.KLUniform(hist)
 		rep.ClassifierScore, rep.Modes, rep.KLUniform = &cs, &modes, &kl
@@ -141,7 +158,7 @@ func (e *Evaluator) Evaluate(images []float32, asked []int, prdc bool) (*Report,
 	if prdc {
 		res, err := metrics.PRDC(e.refFeat, r.Features, classifier.Features, metrics.DefaultKPR, metrics.DefaultKDC)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rep.Precision, rep.Recall, rep.Density, rep.Coverage = &res.Precision, &res.Recall, &res.Density, &res.Coverage
 	}
@@ -150,5 +167,5 @@ func (e *Evaluator) Evaluate(images []float32, asked []int, prdc bool) (*Report,
 		rep.CondAcc = &a
 	}
 	rep.Seconds = math.Round(time.Since(start).Seconds()*1000) / 1000
-	return rep, nil
+	return rep, r, nil
 }
