@@ -77,9 +77,11 @@ bench-gemm:
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(GO) run $(if $(HAVE_OPENBLAS),-tags openblas,) ./internal/blas/gemmbench -threads 1,2 -rounds 11
 
 # gantrain against its PyTorch peer (scripts/peer/, needs python3-torch) on
-# the DCGAN, 1 and 2 threads, back to back; prints the ratios.
+# the DCGAN, 1 and 2 threads, back to back; prints the ratios. PEER_SIZE=32
+# or 64: the RGB pytorch/examples DCGAN of configs/emoji-dcgan.yaml.
+PEER_SIZE ?= 28
 bench-compare:
-	scripts/peer/compare.sh
+	scripts/peer/compare.sh 3 15 $(PEER_SIZE)
 
 # Installs OpenBLAS (Debian/Ubuntu, as root).
 deps:

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# gantrain against its PyTorch peer on the DCGAN (configs/dcgan.yaml), back
-# to back: each round runs `gantrain bench` and the peer in each PyTorch
-# setting once, for 1 and 2 threads; prints the medians (real images/s over
-# the timed iterations, wall time) and gantrain's ratio to PyTorch's best
-# fp32 and best bf16 setting. Needs python3-torch (apt-get install
-# python3-torch). `make bench-compare` runs it.
+# gantrain against its PyTorch peer on a DCGAN, back to back: each round
+# runs `gantrain bench` and the peer in each PyTorch setting once, for 1 and
+# 2 threads; prints the medians (real images/s over the timed iterations,
+# wall time) and gantrain's ratio to PyTorch's best fp32 and best bf16
+# setting. size 28: the MNIST DCGAN (configs/dcgan.yaml); 32 or 64: the RGB
+# pytorch/examples DCGAN of configs/emoji-dcgan.yaml (data.size 32 or 64;
+# synthetic batches, so data/emoji is not needed). Needs python3-torch
+# (apt-get install python3-torch). `make bench-compare [PEER_SIZE=64]` runs it.
 #
-#   scripts/peer/compare.sh [rounds] [iters]
+#   scripts/peer/compare.sh [rounds] [iters] [size]
 set -euo pipefail
 rounds=${1:-3}
 iters=${2:-15}
+size=${3:-28}
+case $size in
+28) bench=(--config configs/dcgan.yaml) ;;
+32 | 64) bench=(--config configs/emoji-dcgan.yaml --set data.size="$size") ;;
+*)
+	echo "compare.sh: size must be 28, 32 or 64, not $size" >&2
+	exit 2
+	;;
+esac
 cd "$(dirname "$0")/../.."
 # Debian's python3-torch lives in the system Python, which another python3
 # earlier on PATH (pyenv, a venv) may hide.
@@ -24,20 +35,20 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 make -s build BIN="$out/gantrain" >/dev/null
-echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'); $("$out/gantrain" version | sed -n 's/^BLAS: //p')"
+echo "DCGAN at $size px; CPU: $(lscpu | sed -n 's/^Model name: *//p'); $("$out/gantrain" version | sed -n 's/^BLAS: //p')"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 settings=(gantrain fp32 fp32-shared bf16 bf16-shared)
 run() { # setting threads -> images/s
 	local s=$1 th=$2 flags=()
 	case $s in
 	gantrain)
-		"$out/gantrain" bench --config configs/dcgan.yaml --set train.threads="$th" --iters "$iters" --warmup 2 2>/dev/null |
+		"$out/gantrain" bench "${bench[@]}" --set train.threads="$th" --iters "$iters" --warmup 2 2>/dev/null |
 			sed 's/.*"imgs_per_s":\([0-9.]*\).*/\1/'
 		return ;;
 	*-shared) flags+=(--shared-fake) ;;
 	esac
 	case $s in bf16*) flags+=(--bf16) ;; esac
-	"$py" scripts/peer/dcgan.py --threads "$th" --iters "$iters" --warmup 2 "${flags[@]}" |
+	"$py" scripts/peer/dcgan.py --size "$size" --threads "$th" --iters "$iters" --warmup 2 "${flags[@]}" |
 		sed 's/.*"imgs_per_s": \([0-9.]*\).*/\1/'
 }
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }

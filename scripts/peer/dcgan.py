@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""PyTorch peer of gantrain's DCGAN (configs/dcgan.yaml), for speed.
+"""PyTorch peer of gantrain's DCGAN, for speed.
 
-The layers, initialisation, losses and optimisers of
-shared/notes/reference-models.md (28 px MNIST DCGAN, batch 64, Adam 2e-4,
-β = (0.5, 0.999)), trained on synthetic batches like `gantrain bench`.
-Prints one JSON line: real images/s (wall) and per CPU-second of the process.
+--size 28 (default): the layers, initialisation, losses and optimisers of
+shared/notes/reference-models.md (configs/dcgan.yaml: 28 px MNIST DCGAN).
+--size 32 or 64: pytorch/examples' DCGAN (scripts/torch/models.py, the
+modules gantrain's checkpoints load into) with --channels and --width, as
+configs/emoji-dcgan.yaml builds it. Batch 64, Adam 2e-4, β = (0.5, 0.999),
+synthetic batches like `gantrain bench`. Prints one JSON line: real
+images/s (wall) and per CPU-second of the process.
 
-    python3 scripts/peer/dcgan.py --threads 2 [--shared-fake] [--bf16] [--iters 15]
+    python3 scripts/peer/dcgan.py --threads 2 [--size 64 --channels 3] [--shared-fake] [--bf16] [--iters 15]
 
 --shared-fake: one generator pass per iteration, its output used by the D
 step (detached) and the G step, as PyTorch's DCGAN example and gantrain do;
@@ -15,6 +18,8 @@ bfloat16 (AVX512_BF16 or AMX where the CPU has them).
 """
 import argparse
 import json
+import os
+import sys
 import time
 
 import torch
@@ -53,19 +58,34 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--shared-fake", action="store_true")
     p.add_argument("--bf16", action="store_true")
+    p.add_argument("--size", type=int, default=28)
+    p.add_argument("--channels", type=int, default=None, help="1 or 3 (default: 1 at 28 px, else 3)")
+    p.add_argument("--width", type=int, default=64)
     a = p.parse_args()
     if a.threads < 1 or a.iters < 1 or a.warmup < 0:
         p.error("--threads and --iters must be ≥ 1, --warmup ≥ 0")
+    nc = a.channels or (1 if a.size == 28 else 3)
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    g, d = generator(), discriminator()
-    g.apply(init)
-    d.apply(init)
+    if a.size == 28:
+        if nc != 1 or a.width != 64:
+            p.error("--size 28 is the reference MNIST DCGAN: 1 channel, width 64")
+        g, d = generator(), discriminator()
+        g.apply(init)
+        d.apply(init)
+    else:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "torch"))
+        import models  # scripts/torch/models.py: pytorch/examples' DCGAN
+        if a.size not in (32, 64) or nc not in (1, 3):
+            p.error("--size must be 28, 32 or 64, --channels 1 or 3")
+        g, d = models.Generator(a.size, nc, 100, a.width), models.Discriminator(a.size, nc, a.width)
+        g.apply(models.weights_init)
+        d.apply(models.weights_init)
     og = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     od = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = nn.BCEWithLogitsLoss()
     b = 64
-    real = torch.rand(b, 1, 28, 28) * 2 - 1
+    real = torch.rand(b, nc, a.size, a.size) * 2 - 1
     ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
 
     def autocast():
@@ -75,14 +95,14 @@ def main():
         z = torch.randn(b, 100)
         with autocast():
             fake = g(z)
-            ld = bce(d(real).float(), ones) + bce(d(fake.detach()).float(), zeros)
+            ld = bce(d(real).float().view(b, 1), ones) + bce(d(fake.detach()).float().view(b, 1), zeros)
         od.zero_grad(set_to_none=True)
         ld.backward()
         od.step()
         with autocast():
             if not a.shared_fake:
                 fake = g(torch.randn(b, 100))
-            lg = bce(d(fake).float(), ones)
+            lg = bce(d(fake).float().view(b, 1), ones)
         og.zero_grad(set_to_none=True)
         lg.backward()
         og.step()
@@ -94,7 +114,7 @@ def main():
         step()
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     print(json.dumps({
-        "peer": "pytorch " + torch.__version__, "threads": a.threads, "shared_fake": a.shared_fake,
+        "peer": "pytorch " + torch.__version__, "size": a.size, "channels": nc, "threads": a.threads, "shared_fake": a.shared_fake,
         "bf16": a.bf16, "iters": a.iters, "imgs_per_s": round(a.iters * b / wall, 1),
         "imgs_per_cpu_s": round(a.iters * b / cpu, 1)}))
 
