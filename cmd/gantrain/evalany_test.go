@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gantrain/gantrain/internal/mnist"
 )
 
 // The evaluation of data other than MNIST, end to end on the tiny IDX
@@ -130,5 +133,51 @@ func TestEvalWithTrainedClassifier(t *testing.T) {
 		if v, ok := rep[k]; !ok || v != nil {
 			t.Errorf("%s: %v, want null", k, v)
 		}
+	}
+}
+
+// eval --nearest on an MNIST run: the 60,000 training digits against the
+// 10,000 test digits.
+func TestEvalNearestMNIST(t *testing.T) {
+	if _, err := mnist.DefaultDir(); err != nil {
+		t.Skipf("real MNIST not in the module cache: %v", err)
+	}
+	run := filepath.Join(t.TempDir(), "run")
+	code, _, errOut := gantrain(t, "train", "--config", "../../configs/dcgan.yaml", "--set", "train.steps=2", "--set", "train.batch_size=16",
+		"--set", "eval.every=0", "--set", "output.dir="+run)
+	if code != 0 {
+		t.Fatalf("train: %s", errOut)
+	}
+	code, out, errOut := gantrain(t, "eval", "--run", run, "--n", "50", "--nearest", "3", "--no-prdc")
+	if code != 0 {
+		t.Fatalf("eval --nearest: %s", errOut)
+	}
+	var rep struct {
+		M struct {
+			Train   int     `json:"train_images"`
+			Held    int     `json:"held_out_images"`
+			Samples int     `json:"samples"`
+			Nearer  float64 `json:"nearer_than_held_out_p5"`
+		} `json:"memorization"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// Two steps of training draw noise, far from every digit.
+	if m := rep.M; m.Train != 60000 || m.Held != 10000 || m.Samples != 50 || m.Nearer != 0 {
+		t.Errorf("memorization %+v", m)
+	}
+	if w, h := pngSize(t, filepath.Join(run, "nearest.png")); w != 2*(4*30+2) || h != 2*(3*30+2) {
+		t.Errorf("nearest.png %d×%d", w, h)
+	}
+}
+
+// With data.flip the mirror images count as training images.
+func TestMirrored(t *testing.T) {
+	// Two images of 2 channels of 2×3.
+	in := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24}
+	want := []float32{3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10, 15, 14, 13, 18, 17, 16, 21, 20, 19, 24, 23, 22}
+	if got := mirrored(in, 2, 2, 3); !slices.Equal(got, want) {
+		t.Errorf("mirrored: %v, want %v", got, want)
 	}
 }
