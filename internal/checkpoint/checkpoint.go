@@ -65,6 +65,11 @@ type State struct {
 	Batcher *data.BatcherState    `json:"batcher,omitempty"`
 	RNG     map[string][]byte     `json:"rng,omitempty"`
 	Optim   map[string]OptimState `json:"optim,omitempty"`
+	// Labeled lists the training images whose labels a semi-supervised
+	// run uses (data.labeled), by index in the data set; LabeledBatcher
+	// is the position in their (tiled) order.
+	Labeled        []int              `json:"labeled,omitempty"`
+	LabeledBatcher *data.BatcherState `json:"labeled_batcher,omitempty"`
 }
 
 // OptimState records an optimiser's kind and step count; its buffers live

@@ -26,6 +26,7 @@ type Config struct {
 	Train  Train  `mapstructure:"train" yaml:"train" json:"train"`
 	Optim  Optim  `mapstructure:"optim" yaml:"optim" json:"optim"`
 	WGAN   WGAN   `mapstructure:"wgan" yaml:"wgan" json:"wgan"`
+	SGAN   SGAN   `mapstructure:"sgan" yaml:"sgan" json:"sgan"`
 	Output Output `mapstructure:"output" yaml:"output" json:"output"`
 	Eval   Eval   `mapstructure:"eval" yaml:"eval" json:"eval"`
 }
@@ -63,6 +64,10 @@ type Data struct {
 	// Flip mirrors each image left-right with probability ½ each time it
 	// is drawn in training.
 	Flip bool `mapstructure:"flip" yaml:"flip" json:"flip"`
+	// Labeled is how many images keep their labels (sgan): that many,
+	// balanced over the classes, drawn from the seed; the rest are used
+	// without labels. 0 keeps every label.
+	Labeled int `mapstructure:"labeled" yaml:"labeled" json:"labeled"`
 	// Cache is the directory of decoded-image caches (folder data); empty
 	// means gantrain's directory in the user cache directory.
 	Cache string `mapstructure:"cache" yaml:"cache" json:"cache"`
@@ -102,6 +107,9 @@ type Train struct {
 	Threads int `mapstructure:"threads" yaml:"threads" json:"threads"`
 	// LogEvery is the number of steps between metrics lines.
 	LogEvery int `mapstructure:"log_every" yaml:"log_every" json:"log_every"`
+	// SupervisedOnly trains the sgan's discriminator on the labelled
+	// images alone, as a plain classifier: the baseline of the GAN.
+	SupervisedOnly bool `mapstructure:"supervised_only" yaml:"supervised_only" json:"supervised_only"`
 }
 
 // Optim holds one optimiser per network.
@@ -125,6 +133,17 @@ type WGAN struct {
 	Clip float64 `mapstructure:"clip" yaml:"clip" json:"clip"`
 }
 
+// SGAN holds the semi-supervised GAN's settings.
+type SGAN struct {
+	// GLoss is the generator's loss: feature_matching (Salimans et al.:
+	// ‖mean f(x) − mean f(G(z))‖² on D's last hidden layer) or
+	// non_saturating (−log D(G(z))).
+	GLoss string `mapstructure:"g_loss" yaml:"g_loss" json:"g_loss"`
+}
+
+// SGANLosses lists the values of sgan.g_loss.
+var SGANLosses = []string{"feature_matching", "non_saturating"}
+
 // Output says where and how often a run writes.
 type Output struct {
 	// Dir is the run directory; empty means runs/<model>-<time>.
@@ -147,6 +166,7 @@ func Default() Config {
 		Train:     Train{BatchSize: 64, Epochs: 5, NCritic: 1, LogEvery: 10},
 		Optim:     Optim{G: adam, D: adam},
 		WGAN:      WGAN{Clip: 0.01},
+		SGAN:      SGAN{GLoss: "feature_matching"},
 		Output:    Output{SampleEvery: 200, CheckpointEvery: 1000},
 		Eval:      Eval{Every: 500, N: 2000},
 	}
@@ -213,6 +233,17 @@ func (c *Config) Validate() error {
 	}
 	if t.LogEvery < 1 {
 		bad("train.log_every", "must be ≥ 1, got %d", t.LogEvery)
+	}
+	if c.Data.Labeled < 0 {
+		bad("data.labeled", "must be ≥ 0 (0: every label), got %d", c.Data.Labeled)
+	} else if c.Data.Labeled > 0 && c.Model != "sgan" {
+		bad("data.labeled", "keeps the labels of some images for the semi-supervised GAN (model: sgan); model is %s", c.Model)
+	}
+	if t.SupervisedOnly && c.Model != "sgan" {
+		bad("train.supervised_only", "trains the sgan's discriminator alone (model: sgan); model is %s", c.Model)
+	}
+	if !contains(SGANLosses, c.SGAN.GLoss) {
+		bad("sgan.g_loss", "unknown generator loss %q (known: %s)", c.SGAN.GLoss, strings.Join(SGANLosses, ", "))
 	}
 	c.Optim.G.validate("optim.g", bad)
 	c.Optim.D.validate("optim.d", bad)

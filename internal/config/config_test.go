@@ -13,6 +13,12 @@ func TestDefaultIsValid(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	Models = append(Models, "sgan")
+	defer func() { Models = Models[:len(Models)-1] }()
+	c.Model, c.Data.Labeled, c.Train.SupervisedOnly, c.SGAN.GLoss = "sgan", 100, true, "non_saturating"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestValidateNamesTheKey(t *testing.T) {
@@ -48,6 +54,10 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"optim.d.eps", func(c *Config) { c.Optim.D.Eps = 0 }},
 		{"optim.d.alpha", func(c *Config) { c.Optim.D.Name = "rmsprop"; c.Optim.D.Alpha = 1.5 }},
 		{"wgan.clip", func(c *Config) { c.WGAN.Clip = 0 }},
+		{"data.labeled", func(c *Config) { c.Data.Labeled = 100 }}, // model dcgan
+		{"data.labeled", func(c *Config) { c.Data.Labeled = -1 }},
+		{"train.supervised_only", func(c *Config) { c.Train.SupervisedOnly = true }},
+		{"sgan.g_loss", func(c *Config) { c.SGAN.GLoss = "minimax" }},
 		{"output.sample_every", func(c *Config) { c.Output.SampleEvery = -1 }},
 		{"output.checkpoint_every", func(c *Config) { c.Output.CheckpointEvery = -2 }},
 		{"output.keep", func(c *Config) { c.Output.Keep = -1 }},

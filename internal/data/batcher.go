@@ -60,6 +60,17 @@ type BatcherState struct {
 // NewBatcher returns a Batcher over ds with the given batch size (1..ds.N)
 // whose order (and flips, if flip) is determined by seed.
 func NewBatcher(ds *Dataset, batchSize int, seed uint64, flip bool) (*Batcher, error) {
+	return newBatcher(ds, batchSize, seed, shuffleStream, flip)
+}
+
+// NewLabeledBatcher is NewBatcher for the labelled images of a
+// semi-supervised run: its order comes from another stream of the seed
+// than the whole data's.
+func NewLabeledBatcher(ds *Dataset, batchSize int, seed uint64, flip bool) (*Batcher, error) {
+	return newBatcher(ds, batchSize, seed, labeledStream+1, flip)
+}
+
+func newBatcher(ds *Dataset, batchSize int, seed, stream uint64, flip bool) (*Batcher, error) {
 	if err := ds.Check(); err != nil {
 		return nil, err
 	}
@@ -67,7 +78,7 @@ func NewBatcher(ds *Dataset, batchSize int, seed uint64, flip bool) (*Batcher, e
 		return nil, fmt.Errorf("data: batch size %d out of range 1..%d (%s has %d images)",
 			batchSize, ds.N, ds.Source, ds.N)
 	}
-	b := &Batcher{ds: ds, batchSize: batchSize, flip: flip, r: rng.New(seed, shuffleStream), perm: make([]int, ds.N)}
+	b := &Batcher{ds: ds, batchSize: batchSize, flip: flip, r: rng.New(seed, stream), perm: make([]int, ds.N)}
 	if flip {
 		b.flips = make([]bool, ds.N)
 	}

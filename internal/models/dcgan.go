@@ -37,6 +37,13 @@ func init() {
 		Conv:        true,
 		New:         func(s Shape, r *rng.RNG) *GAN { return newDCGAN(BCE, s, s.Classes, r) },
 	})
+	Register(Spec{
+		Name:        "sgan",
+		Description: "semi-supervised GAN (Salimans et al. 2016): the DCGAN networks, D a classifier of K classes plus an implicit fake one, G trained by feature matching",
+		Classifier:  true,
+		Conv:        true,
+		New:         newSGAN,
+	})
 }
 
 // newDCGAN builds the DCGAN family's networks for s, conditional on
@@ -45,10 +52,25 @@ func newDCGAN(loss Loss, s Shape, classes int, r *rng.RNG) *GAN {
 	m := &GAN{Loss: loss}
 	if s.H == 28 {
 		m.G = newDCGANGenerator(s.Latent, s.C, s.Width, classes, r)
-		m.D = newDCGANDiscriminator(s.C, s.Width, classes, r)
+		m.D = newDCGANDiscriminator(s.C, s.Width, classes, 1, r)
 	} else {
 		m.G = newExamplesGenerator(s, classes, r)
-		m.D = newExamplesDiscriminator(s, classes, r)
+		m.D = newExamplesDiscriminator(s, classes, 1, r)
+	}
+	return m
+}
+
+// newSGAN builds the semi-supervised GAN: the unconditional DCGAN
+// generator and the DCGAN discriminator with K = s.Classes outputs
+// instead of one.
+func newSGAN(s Shape, r *rng.RNG) *GAN {
+	m := &GAN{Loss: SemiSupervised}
+	if s.H == 28 {
+		m.G = newDCGANGenerator(s.Latent, s.C, s.Width, 0, r)
+		m.D = newDCGANDiscriminator(s.C, s.Width, 0, s.Classes, r)
+	} else {
+		m.G = newExamplesGenerator(s, 0, r)
+		m.D = newExamplesDiscriminator(s, 0, s.Classes, r)
 	}
 	return m
 }
@@ -130,7 +152,8 @@ func (m *dcganGenerator) BatchNorms() []*kernels.BNStats {
 
 // dcganDiscriminator: x (C, 28, 28, B) → conv1 k4 s2 p1 + bias, LeakyReLU →
 // (64, 14, 14, B) → conv2 k4 s2 p1, BN, LeakyReLU → (128·7·7, B), which is
-// PyTorch's flatten in (C, H, W) order → fc + bias → (1, B); 64 = width.
+// PyTorch's flatten in (C, H, W) order → fc + bias → (1, B) (sgan: (K, B));
+// 64 = width. The sgan's features are the (128·7·7, B) before fc.
 type dcganDiscriminator struct {
 	embed   *nn.Param // (K, 784) for the conditional discriminator, else nil
 	conv1   *nn.Conv2dLayer
@@ -142,7 +165,9 @@ type dcganDiscriminator struct {
 
 // newDCGANDiscriminator makes the discriminator; with classes > 0 it is
 // conditional: a (K, 784) label embedding becomes an extra input channel.
-func newDCGANDiscriminator(c, width, classes int, r *rng.RNG) *dcganDiscriminator {
+//
+// outputs is the number of logits: 1, or K for the sgan's classifier.
+func newDCGANDiscriminator(c, width, classes, outputs int, r *rng.RNG) *dcganDiscriminator {
 	inC := c
 	if classes > 0 {
 		inC++
@@ -152,7 +177,7 @@ func newDCGANDiscriminator(c, width, classes int, r *rng.RNG) *dcganDiscriminato
 		conv1:   nn.NewConv2d("d.conv1", inC, width, 4, 2, 1, true),
 		conv2:   nn.NewConv2d("d.conv2", width, 2*width, 4, 2, 1, false),
 		conv2BN: nn.NewBatchNorm("d.conv2_bn", 2*width, bnMomentum, bnEps),
-		fc:      nn.NewLinear("d.fc", feat, 1, true),
+		fc:      nn.NewLinear("d.fc", feat, outputs, true),
 		feat:    feat,
 	}
 	if classes > 0 {
@@ -167,6 +192,14 @@ func newDCGANDiscriminator(c, width, classes int, r *rng.RNG) *dcganDiscriminato
 }
 
 func (m *dcganDiscriminator) Forward(g *nn.Graph, x, labels *gorgonia.Node) *gorgonia.Node {
+	_, out := m.ForwardFeatures(g, x, labels)
+	return out
+}
+
+func (m *dcganDiscriminator) ForwardFeatures(g *nn.Graph, x, labels *gorgonia.Node) (features, out *gorgonia.Node) {
+	if g.Err() != nil {
+		return nil, nil
+	}
 	b := x.Shape()[3]
 	if m.embed != nil {
 		plane := g.Embedding(g.Param(m.embed), labels, 1, 28, 28, b) // (1, 28, 28, B)
@@ -175,7 +208,7 @@ func (m *dcganDiscriminator) Forward(g *nn.Graph, x, labels *gorgonia.Node) *gor
 	h := m.conv1.Forward(g, x, kernels.LeakyReLU)             // (64, 14, 14, B)
 	h = m.conv2.Forward(g, h, kernels.Identity)               // (128, 7, 7, B)
 	h = m.conv2BN.Forward(g, h, kernels.LeakyReLU, m.feat, b) // (6272, B): PyTorch's (C, H, W) flatten
-	return m.fc.Forward(g, h, kernels.Identity)               // (1, B)
+	return h, m.fc.Forward(g, h, kernels.Identity)            // (1, B); sgan (K, B)
 }
 
 func (m *dcganDiscriminator) Params() []*nn.Param {

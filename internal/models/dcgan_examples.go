@@ -29,6 +29,10 @@ import (
 // PyTorch's layouts, so the weights load into them unchanged. D's final
 // Sigmoid is left to the loss: D returns the logit.
 //
+// sgan: D's last convolution has K output channels (the class logits,
+// (K, B)) instead of one; its features for feature matching are the
+// input of that convolution, (8w·4·4, B) at 64 px.
+//
 // Conditional (cgan): G's input is z ⊙ embed_g(y) (g.embed.weight, (K, Z));
 // D's input gets one more channel, the label plane embed_d(y) reshaped to
 // H×W (d.embed.weight, (K, H·W)), concatenated after the image channels.
@@ -124,7 +128,7 @@ type examplesDiscriminator struct {
 	h, w  int
 }
 
-func newExamplesDiscriminator(s Shape, classes int, r *rng.RNG) *examplesDiscriminator {
+func newExamplesDiscriminator(s Shape, classes, outputs int, r *rng.RNG) *examplesDiscriminator {
 	n := upsamplings(s.H)
 	m := &examplesDiscriminator{h: s.H, w: s.W}
 	in := s.C
@@ -142,7 +146,7 @@ func newExamplesDiscriminator(s Shape, classes int, r *rng.RNG) *examplesDiscrim
 		m.bns = append(m.bns, bn)
 		in *= 2
 	}
-	m.convs = append(m.convs, nn.NewConv2d(fmt.Sprintf("d.main.%d", 3*n-1), in, 1, 4, 1, 0, false))
+	m.convs = append(m.convs, nn.NewConv2d(fmt.Sprintf("d.main.%d", 3*n-1), in, outputs, 4, 1, 0, false))
 	for i, c := range m.convs {
 		c.Init(r, initStd)
 		if i >= 1 && i <= len(m.bns) {
@@ -153,6 +157,18 @@ func newExamplesDiscriminator(s Shape, classes int, r *rng.RNG) *examplesDiscrim
 }
 
 func (m *examplesDiscriminator) Forward(g *nn.Graph, x, labels *gorgonia.Node) *gorgonia.Node {
+	_, out := m.forward(g, x, labels, false)
+	return out
+}
+
+func (m *examplesDiscriminator) ForwardFeatures(g *nn.Graph, x, labels *gorgonia.Node) (features, out *gorgonia.Node) {
+	return m.forward(g, x, labels, true)
+}
+
+func (m *examplesDiscriminator) forward(g *nn.Graph, x, labels *gorgonia.Node, feat bool) (features, out *gorgonia.Node) {
+	if g.Err() != nil {
+		return nil, nil
+	}
 	b := x.Shape()[3]
 	if m.embed != nil {
 		plane := g.Embedding(g.Param(m.embed), labels, 1, m.h, m.w, b) // (1, H, W, B)
@@ -163,8 +179,13 @@ func (m *examplesDiscriminator) Forward(g *nn.Graph, x, labels *gorgonia.Node) *
 		h = m.convs[j+1].Forward(g, h, kernels.Identity)
 		h = bn.Forward(g, h, kernels.LeakyReLU)
 	}
-	h = m.convs[len(m.convs)-1].Forward(g, h, kernels.Identity) // (1, 1, 1, B)
-	return g.Activation(h, kernels.Identity, 1, b)              // (1, B) logits
+	last := m.convs[len(m.convs)-1]
+	if feat && g.Err() == nil {
+		features = g.Activation(h, kernels.Identity, h.Shape().TotalSize()/b, b) // (8w·4·4, B)
+	}
+	k := last.W.Shape()[0]
+	h = last.Forward(g, h, kernels.Identity)                 // (K, 1, 1, B); K = 1 but for sgan
+	return features, g.Activation(h, kernels.Identity, k, b) // (K, B) logits
 }
 
 func (m *examplesDiscriminator) Params() []*nn.Param {

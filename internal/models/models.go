@@ -37,6 +37,10 @@ const (
 	// Wasserstein: critic minimises mean C(fake) − mean C(real), G minimises
 	// −mean C(fake); critic weights are clipped after every critic step.
 	Wasserstein
+	// SemiSupervised is the semi-supervised GAN (Salimans et al. 2016): D
+	// returns K class logits (K, B), the fake class implicit; see
+	// internal/losses for the losses.
+	SemiSupervised
 )
 
 // Net is one of a GAN's two networks.
@@ -55,24 +59,35 @@ type Net interface {
 	BatchNorms() []*kernels.BNStats
 }
 
+// FeatureNet is a discriminator that also shows an intermediate layer, for
+// the generator's feature matching (sgan).
+type FeatureNet interface {
+	Net
+	// ForwardFeatures adds the network to g as Forward does and returns
+	// the intermediate features (F, B) beside the output.
+	ForwardFeatures(g *nn.Graph, x, labels *gorgonia.Node) (features, out *gorgonia.Node)
+}
+
 // GAN is a model: both networks and how they are trained.
 type GAN struct {
 	Name        string
 	Loss        Loss
 	Conditional bool
-	Latent      int // Z
-	Classes     int // K (conditional models)
-	C, H, W     int // image shape
-	Width       int // base channel count of the convolutional networks
-	G, D        Net
+	// Classifier says D classifies: it returns K logits (K, B) (sgan).
+	Classifier bool
+	Latent     int // Z
+	Classes    int // K (conditional and classifier models)
+	C, H, W    int // image shape
+	Width      int // base channel count of the convolutional networks
+	G, D       Net
 }
 
 // Shape is what a model is built for.
 type Shape struct {
 	Latent  int // Z
 	C, H, W int // image channels (1 or 3), height and width
-	// Classes is K for conditional models, taken from the data; unused
-	// by the others.
+	// Classes is K for conditional and classifier models, taken from the
+	// data; unused by the others.
 	Classes int
 	// Width is the base channel count of the convolutional networks
 	// (pytorch/examples' ngf = ndf); 0 means DefaultWidth.
@@ -96,7 +111,7 @@ var Sizes = []int{16, 28, 32, 64, 128, 256}
 // to one of Sizes cures it.
 var ErrSize = errors.New("unsupported image size")
 
-func (s Shape) check(conditional, conv bool) error {
+func (s Shape) check(conditional, classifier, conv bool) error {
 	switch {
 	case s.Latent < 1:
 		return fmt.Errorf("latent size %d", s.Latent)
@@ -112,6 +127,8 @@ func (s Shape) check(conditional, conv bool) error {
 		return fmt.Errorf("width %d", s.Width)
 	case conditional && (s.Classes < 1 || s.Classes > 65536):
 		return fmt.Errorf("%d classes: a conditional model needs 1 to 65536", s.Classes)
+	case classifier && (s.Classes < 2 || s.Classes > 65536):
+		return fmt.Errorf("%d classes: a classifier needs 2 to 65536", s.Classes)
 	}
 	return nil
 }
@@ -135,6 +152,8 @@ type Spec struct {
 	Name        string
 	Description string
 	Conditional bool
+	// Classifier says D is a K-class classifier (needs labelled data).
+	Classifier bool
 	// Conv says the networks are convolutional (built for Sizes only).
 	Conv bool
 	// New builds the model for a checked shape (Width set) with freshly
@@ -183,12 +202,12 @@ func Build(name string, s Shape, r *rng.RNG) (*GAN, error) {
 	if s.Width == 0 {
 		s.Width = DefaultWidth
 	}
-	if err := s.check(spec.Conditional, spec.Conv); err != nil {
+	if err := s.check(spec.Conditional, spec.Classifier, spec.Conv); err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
 	m := spec.New(s, r)
-	m.Name, m.Conditional, m.Latent, m.C, m.H, m.W, m.Width = name, spec.Conditional, s.Latent, s.C, s.H, s.W, s.Width
-	if spec.Conditional {
+	m.Name, m.Conditional, m.Classifier, m.Latent, m.C, m.H, m.W, m.Width = name, spec.Conditional, spec.Classifier, s.Latent, s.C, s.H, s.W, s.Width
+	if spec.Conditional || spec.Classifier {
 		m.Classes = s.Classes
 	}
 	return m, nil

@@ -1,6 +1,8 @@
 package models_test
 
 import (
+	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -98,5 +100,74 @@ func TestCGANLabelPath(t *testing.T) {
 	}
 	if _, err := s.Generate(z, []int{0, 1, 2, 10}); err == nil {
 		t.Error("label 10 accepted by a 10-class model")
+	}
+}
+
+// The semi-supervised GAN's discriminator is the DCGAN's with K outputs:
+// the 28 px reference net's fc and pytorch/examples' last convolution.
+func TestSGANShapes(t *testing.T) {
+	m, err := models.Build("sgan", models.Shape{Latent: 100, C: 1, H: 28, W: 28, Classes: 10}, rng.New(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Classifier || m.Conditional || m.Classes != 10 || m.Loss != models.SemiSupervised {
+		t.Fatalf("sgan: classifier %v conditional %v classes %d loss %v", m.Classifier, m.Conditional, m.Classes, m.Loss)
+	}
+	want := map[string][]int{"d.fc.weight": {10, 6272}, "d.fc.bias": {10}, "d.conv1.weight": {64, 1, 4, 4}, "g.fc.weight": {6272, 100}}
+	m32, err := models.Build("sgan", models.Shape{Latent: 100, C: 3, H: 32, W: 32, Classes: 7, Width: 8}, rng.New(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want32 := map[string][]int{"d.main.8.weight": {7, 32, 4, 4}, "d.main.0.weight": {8, 3, 4, 4}}
+	for _, c := range []struct {
+		m    *models.GAN
+		want map[string][]int
+	}{{m, want}, {m32, want32}} {
+		for name, w := range c.want {
+			if got := shapeOf(c.m, name); fmt.Sprint(got) != fmt.Sprint(w) {
+				t.Errorf("%s: shape %v, want %v", name, got, w)
+			}
+		}
+	}
+	if _, err := models.Build("sgan", models.Shape{Latent: 100, C: 1, H: 28, W: 28, Classes: 1}, rng.New(1, 1)); err == nil {
+		t.Error("a one-class classifier was built")
+	}
+	// Evaluation mode: each image's logits do not depend on its batch.
+	for _, c := range []*models.GAN{m, m32} {
+		pix := c.C * c.H * c.W
+		imgs := make([]float32, 5*pix)
+		rng.New(2, 2).FillNormal(imgs, 0, 0.5)
+		a, err := gen.NewClassifier(c, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := gen.NewClassifier(c, 2)
+		la, err := a.Logits(imgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb, _ := b.Logits(imgs)
+		cls, _ := b.Classify(imgs)
+		a.Close()
+		b.Close()
+		if len(la) != 5*c.Classes {
+			t.Fatalf("%d logits, want %d", len(la), 5*c.Classes)
+		}
+		for i := range la {
+			if math.Abs(float64(la[i]-lb[i])) > 1e-5*(1+math.Abs(float64(la[i]))) {
+				t.Fatalf("logit %d: %v in a batch of 5, %v in batches of 2", i, la[i], lb[i])
+			}
+		}
+		for i, y := range cls {
+			for j := 0; j < c.Classes; j++ {
+				if lb[i*c.Classes+j] > lb[i*c.Classes+y] {
+					t.Errorf("image %d: class %d, but logit %d is larger", i, y, j)
+				}
+			}
+		}
+	}
+	dc, _ := models.New("dcgan", 100, rng.New(1, 1))
+	if _, err := gen.NewClassifier(dc, 4); err == nil || !strings.Contains(err.Error(), "sgan") {
+		t.Errorf("classifier of a dcgan: %v", err)
 	}
 }

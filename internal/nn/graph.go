@@ -85,6 +85,14 @@ func (g *Graph) FreezeStats(st ...*kernels.BNStats) {
 	}
 }
 
+// ThawStats undoes FreezeStats for the batch norms added to the graph from
+// now on (a graph may update them in one pass and not in another).
+func (g *Graph) ThawStats(st ...*kernels.BNStats) {
+	for _, s := range st {
+		delete(g.frozenBN, s)
+	}
+}
+
 // Err returns the first error met while building.
 func (g *Graph) Err() error { return g.err }
 

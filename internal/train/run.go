@@ -65,6 +65,9 @@ type Metrics struct {
 	DReal      float64  `json:"d_real"`
 	DFake      float64  `json:"d_fake"`
 	EarthMover *float64 `json:"em,omitempty"`
+	// sgan: the labelled batch's cross-entropy (part of loss_d) and accuracy.
+	LossSup    *float64 `json:"loss_sup,omitempty"`
+	AccLabeled *float64 `json:"acc_labeled,omitempty"`
 	ImgsPerSec float64  `json:"imgs_per_s"`
 	ElapsedS   float64  `json:"elapsed_s"`
 	// A quick evaluation (every eval.every steps), when there is one.
@@ -109,6 +112,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var lab *labeledData
+	if model.Loss == models.SemiSupervised {
+		if lab, err = newLabeledData(cfg, o.Data); err != nil {
+			return nil, err
+		}
+	}
 	noise := rng.New(cfg.Seed, gen.TrainStream)
 	t, err := NewTrainer(cfg, model, noise)
 	if err != nil {
@@ -118,6 +127,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	step := 0
 	if o.Resume != nil {
 		if step, err = restore(o.Resume, t, batcher); err != nil {
+			return nil, err
+		}
+		if err := lab.restore(o.Resume); err != nil {
 			return nil, err
 		}
 	}
@@ -131,6 +143,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if o.Note != "" {
 		fmt.Fprintln(o.ErrOut, "gantrain: note: "+o.Note)
+	}
+	if lab != nil {
+		fmt.Fprintln(o.ErrOut, "gantrain: "+lab.describe(cfg))
 	}
 	if err := os.MkdirAll(filepath.Join(o.RunDir, "samples"), 0o755); err != nil {
 		return nil, err
@@ -167,6 +182,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		dir, err := checkpoint.Save(o.RunDir, checkpoint.State{
 			Step: step, Epoch: batcher.Epoch(), Version: o.Version, Threads: parallel.Threads(),
 			Config: cfg, Classes: o.Data.Classes, Batcher: &bs, RNG: map[string][]byte{"noise": nb},
+			Labeled: lab.recorded(), LabeledBatcher: lab.state(),
 		}, model, []checkpoint.Optim{
 			{Net: "g", O: t.OptG, Params: model.G.Params()},
 			{Net: "d", O: t.OptD, Params: model.D.Params()},
@@ -205,6 +221,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 			t.SetBatch(realImgs, realLabels)
 			winImgs += cfg.Train.BatchSize
+			if lab != nil {
+				if err := lab.next(t); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 		if err := t.Step(next); err != nil {
@@ -228,6 +249,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			if model.Loss == models.Wasserstein {
 				em := l.EarthMover
 				m.EarthMover = &em
+			}
+			if model.Loss == models.SemiSupervised {
+				sup, acc := l.LossSup, l.AccLabeled
+				m.LossSup, m.AccLabeled = &sup, &acc
 			}
 			if quick {
 				rep, err := quickEval(o.Evaluator, sampler, model, cfg)
@@ -316,7 +341,10 @@ func CheckData(model *models.GAN, ds *data.Dataset) error {
 	if model.Conditional && !ds.Labelled() {
 		return fmt.Errorf("data: %s is unlabelled (no class folders), but %s is conditional: it needs labels", ds.Source, model.Name)
 	}
-	if model.Conditional && ds.NumClasses() > model.Classes {
+	if model.Classifier && !ds.Labelled() {
+		return fmt.Errorf("data: %s is unlabelled (no class folders), but %s learns to classify: it needs labels (for data.labeled of its images)", ds.Source, model.Name)
+	}
+	if (model.Conditional || model.Classifier) && ds.NumClasses() > model.Classes {
 		return fmt.Errorf("data: %s has %d classes, but %s has %d", ds.Source, ds.NumClasses(), model.Name, model.Classes)
 	}
 	return nil
@@ -434,6 +462,10 @@ func newProgress(w io.Writer, bar bool, total, start int) *progress {
 func (p *progress) update(step int, epoch float64, epochs int, l Losses, ips float64, loss models.Loss) {
 	desc := fmt.Sprintf("epoch %.2f step %d/%d  loss_d %.3f loss_g %.3f  D(x) %.3f D(G(z)) %.3f  %.0f img/s",
 		epoch, step, p.total, l.LossD, l.LossG, l.DReal, l.DFake, ips)
+	if loss == models.SemiSupervised {
+		desc = fmt.Sprintf("epoch %.2f step %d/%d  loss_d %.3f (sup %.3f, acc %.2f) loss_g %.3f  D(x) %.3f D(G(z)) %.3f  %.0f img/s",
+			epoch, step, p.total, l.LossD, l.LossSup, l.AccLabeled, l.LossG, l.DReal, l.DFake, ips)
+	}
 	if loss == models.Wasserstein {
 		desc = fmt.Sprintf("epoch %.2f step %d/%d  loss_d %.4f loss_g %.4f  EM %.4f  %.0f img/s",
 			epoch, step, p.total, l.LossD, l.LossG, l.EarthMover, ips)

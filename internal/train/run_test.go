@@ -30,6 +30,9 @@ func tinyConfig(model string, steps int) config.Config {
 	cfg.Data = config.Data{Name: "idx", Path: "../../testdata/mnist-tiny", Background: "white"}
 	cfg.Train.BatchSize, cfg.Train.Steps, cfg.Train.LogEvery = 8, steps, 1
 	cfg.Output.SampleEvery, cfg.Output.CheckpointEvery = 0, 0
+	if model == "sgan" {
+		cfg.Data.Labeled = 20
+	}
 	if model == "wgan" {
 		cfg.Train.NCritic = 2 // the separate-graph wiring; 5 only costs time
 		cfg.Optim.G = config.OptimSpec{Name: "rmsprop", LR: 5e-5, Alpha: 0.99, Eps: 1e-8}
@@ -62,14 +65,35 @@ func weights(t *testing.T, dir string) map[string][]byte {
 func TestResumeIsExact(t *testing.T) {
 	ds := tinyData(t)
 	const k, n = 7, 15
-	for _, name := range []string{"dcgan", "wgan", "cgan"} {
+	sganConfig := func(edit func(*config.Config)) func(int) config.Config {
+		return func(steps int) config.Config {
+			c := tinyConfig("sgan", steps)
+			edit(&c)
+			return c
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  func(steps int) config.Config
+	}{
+		{"dcgan", func(s int) config.Config { return tinyConfig("dcgan", s) }},
+		{"wgan", func(s int) config.Config { return tinyConfig("wgan", s) }},
+		{"cgan", func(s int) config.Config { return tinyConfig("cgan", s) }},
+		// 20 labelled images: two batches of 8 an epoch,
+		// reshuffled every 2 steps: k = 7 resumes within such an epoch.
+		{"sgan", func(s int) config.Config { return tinyConfig("sgan", s) }},
+		{"sgan-non-saturating-flip", sganConfig(func(c *config.Config) { c.SGAN.GLoss, c.Data.Flip = "non_saturating", true })},
+		{"sgan-supervised-only", sganConfig(func(c *config.Config) { c.Train.SupervisedOnly = true })},
+		{"sgan-all-labels", sganConfig(func(c *config.Config) { c.Data.Labeled = 0 })},
+	} {
+		name, cfgFor := tc.name, tc.cfg
 		t.Run(name, func(t *testing.T) {
 			whole := filepath.Join(t.TempDir(), "whole")
-			if _, err := Run(context.Background(), Options{Config: tinyConfig(name, n), RunDir: whole, Data: ds, ErrOut: io.Discard}); err != nil {
+			if _, err := Run(context.Background(), Options{Config: cfgFor(n), RunDir: whole, Data: ds, ErrOut: io.Discard}); err != nil {
 				t.Fatal(err)
 			}
 			split := filepath.Join(t.TempDir(), "split")
-			if _, err := Run(context.Background(), Options{Config: tinyConfig(name, k), RunDir: split, Data: ds, ErrOut: io.Discard}); err != nil {
+			if _, err := Run(context.Background(), Options{Config: cfgFor(k), RunDir: split, Data: ds, ErrOut: io.Discard}); err != nil {
 				t.Fatal(err)
 			}
 			latest, err := checkpoint.Latest(split)
@@ -83,7 +107,7 @@ func TestResumeIsExact(t *testing.T) {
 			if c.State.Step != k {
 				t.Fatalf("checkpoint at step %d, want %d", c.State.Step, k)
 			}
-			if _, err := Run(context.Background(), Options{Config: tinyConfig(name, n), RunDir: split, Data: ds, Resume: c, ErrOut: io.Discard}); err != nil {
+			if _, err := Run(context.Background(), Options{Config: cfgFor(n), RunDir: split, Data: ds, Resume: c, ErrOut: io.Discard}); err != nil {
 				t.Fatal(err)
 			}
 			a, b := weights(t, whole), weights(t, split)

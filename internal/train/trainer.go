@@ -48,11 +48,16 @@ type Trainer struct {
 	// Input buffers, filled before each run (SetBatch).
 	Real       []float32 // (C, H, W, B): the real batch
 	RealLabels []float32 // (B)
-	z          []float32 // (Z, B), shared by both graphs
-	fakeLabels []float32 // (B), shared by both graphs
+	// sgan: the labelled batch (C, H, W, B) and its labels (B); Real is
+	// the unlabelled batch.
+	Labeled, LabeledLabels []float32
+	supervisedOnly         bool
+	z                      []float32 // (Z, B), shared by both graphs
+	fakeLabels             []float32 // (B), shared by both graphs
 
 	// What the loss ops saw in the last runs.
 	dReal, dFake, gFake *losses.Stat
+	sup                 *losses.Stat // sgan: the labelled batch's cross-entropy and accuracy
 
 	Noise *rng.RNG
 	// Time spent in D steps (with their generator passes) and G steps.
@@ -85,6 +90,9 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	}
 	if t.OptG, err = optim.New(cfg.Optim.G); err != nil {
 		return nil, err
+	}
+	if model.Loss == models.SemiSupervised {
+		return newSGANTrainer(cfg, t, o)
 	}
 	zT := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(model.Latent, b))
 	t.z = zT.Data().([]float32)
@@ -156,7 +164,9 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 // Close releases the machines.
 func (t *Trainer) Close() {
 	t.dm.Close()
-	t.gm.Close()
+	if t.gm != nil {
+		t.gm.Close()
+	}
 }
 
 func (t *Trainer) drawNoise() {
@@ -168,6 +178,9 @@ func (t *Trainer) drawNoise() {
 
 // Step runs one training iteration. next loads a real batch (with SetBatch).
 func (t *Trainer) Step(next func() error) error {
+	if t.Model.Loss == models.SemiSupervised {
+		return t.stepSGAN(next)
+	}
 	// (1) D step(s): a real batch, fresh noise, D's update, the clip.
 	start := time.Now()
 	for k := 0; k < t.NCritic; k++ {
@@ -255,6 +268,9 @@ type Losses struct {
 	DReal, DFake   float64 // BCE: mean D(x) and D(G(z)); WGAN: mean critic values
 	EarthMover     float64 // WGAN: mean C(real) − mean C(fake)
 	LossDR, LossDF float64
+	// sgan: the labelled batch's cross-entropy (part of LossD) and
+	// accuracy.
+	LossSup, AccLabeled float64
 }
 
 // Last reports the values seen by the loss ops in the last steps.
@@ -268,6 +284,10 @@ func (t *Trainer) Last() Losses {
 	}
 	if t.Model.Loss == models.Wasserstein {
 		l.EarthMover = t.dReal.Mean - t.dFake.Mean
+	}
+	if t.sup != nil {
+		l.LossSup, l.AccLabeled = t.sup.Loss, t.sup.Mean
+		l.LossD += t.sup.Loss
 	}
 	return l
 }

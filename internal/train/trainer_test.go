@@ -23,24 +23,35 @@ func TestModelGradientsMatchFiniteDifferences(t *testing.T) {
 	if testing.Short() {
 		t.Skip("hundreds of forward passes; run without -short")
 	}
-	for _, name := range []string{"gan", "dcgan", "wgan", "cgan"} {
+	for _, name := range []string{"gan", "dcgan", "wgan", "cgan", "sgan"} {
 		t.Run(name, func(t *testing.T) { gradientCheck(t, name, models.MNIST(100)) })
 	}
+	// The semi-supervised GAN's other losses: G's non-saturating loss
+	// through the log-sum-exp, and D alone on the labelled batch.
+	t.Run("sgan-non-saturating", func(t *testing.T) {
+		gradientCheck(t, "sgan", models.MNIST(100), func(c *config.Config) { c.SGAN.GLoss = "non_saturating" })
+	})
+	t.Run("sgan-supervised-only", func(t *testing.T) {
+		gradientCheck(t, "sgan", models.MNIST(100), func(c *config.Config) { c.Train.SupervisedOnly = true })
+	})
 	// pytorch/examples' layout at 32 px RGB (narrow, to keep it quick): the
 	// 4×4 projection of z, the stride-2 stack, the 4×4 convolution to one
 	// logit, and cgan's 32×32 label plane beside three channels.
 	rgb32 := models.Shape{Latent: 100, C: 3, H: 32, W: 32, Classes: 5, Width: 4}
-	for _, name := range []string{"gan", "dcgan", "wgan", "cgan"} {
+	for _, name := range []string{"gan", "dcgan", "wgan", "cgan", "sgan"} {
 		t.Run(name+"-32px-rgb", func(t *testing.T) { gradientCheck(t, name, rgb32) })
 	}
 }
 
-func gradientCheck(t *testing.T, name string, shape models.Shape) {
+func gradientCheck(t *testing.T, name string, shape models.Shape, edit ...func(*config.Config)) {
 	cfg := config.Default()
 	cfg.Model = name
 	cfg.Train.BatchSize = 4
 	if name == "wgan" {
 		cfg.Train.NCritic = 5
+	}
+	for _, e := range edit {
+		e(&cfg)
 	}
 	model, err := models.Build(name, shape, rng.New(3, 1))
 	if err != nil {
@@ -58,6 +69,13 @@ func gradientCheck(t *testing.T, name string, shape models.Shape) {
 		tr.fakeLabels[i] = float32(r.IntN(model.Classes))
 		tr.RealLabels[i] = float32(r.IntN(model.Classes))
 	}
+	sgan := model.Loss == models.SemiSupervised
+	if sgan {
+		r.FillNormal(tr.Labeled, 0, 0.5)
+		for i := range tr.LabeledLabels {
+			tr.LabeledLabels[i] = float32(r.IntN(model.Classes))
+		}
+	}
 
 	check := func(part string, m *nn.Machine, loss func() float64) {
 		if err := m.Run(); err != nil {
@@ -70,14 +88,22 @@ func gradientCheck(t *testing.T, name string, shape models.Shape) {
 		if part == "D" {
 			// Exact: BCE: ∂L/∂(fc bias) = Σ(σ(real) − 1)/B + Σσ(fake)/B;
 			// Wasserstein: −1 + 1 = 0.
+			// sgan: the K biases' gradients sum to the same: the
+			// cross-entropy's softmax − onehot sums to 0 over the
+			// classes, the unsupervised terms' (σ(LSE) − t)·softmax to
+			// σ(LSE) − t.
 			want := (tr.dReal.Mean - 1) + tr.dFake.Mean
-			if model.Loss == models.Wasserstein {
+			if model.Loss == models.Wasserstein || tr.supervisedOnly {
 				want = 0
 			}
 			for i, p := range m.Params() {
 				if p.Name == "d.fc.bias" || p.Name == "d.fc4.bias" {
-					if math.Abs(float64(grads[i][0])-want) > 1e-6 {
-						t.Errorf("%s gradient %.8g, want %.8g", p.Name, grads[i][0], want)
+					var sum float64
+					for _, v := range grads[i] {
+						sum += float64(v)
+					}
+					if math.Abs(sum-want) > 1e-6 {
+						t.Errorf("%s gradient %.8g, want %.8g", p.Name, sum, want)
 					}
 				}
 			}
@@ -179,6 +205,13 @@ func gradientCheck(t *testing.T, name string, shape models.Shape) {
 			t.Errorf("%s: %d checks skipped at kinks, only %d made", part, kinks, checked)
 		}
 		t.Logf("%s: %d checks (%d with the finer step), %d skipped at kinks", part, checked, fine, kinks)
+	}
+	if sgan {
+		check("D", tr.dm, func() float64 { return tr.sup.Loss + tr.dReal.Loss + tr.dFake.Loss })
+		if !tr.supervisedOnly {
+			check("G", tr.gm, func() float64 { return tr.gFake.Loss })
+		}
+		return
 	}
 	check("D", tr.dm, func() float64 { return tr.dReal.Loss + tr.dFake.Loss })
 	check("G", tr.gm, func() float64 { return tr.gFake.Loss })
