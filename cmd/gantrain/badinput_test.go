@@ -163,6 +163,13 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		t.Fatal(errOut)
 	}
 	ck := "checkpoints/step-000002"
+	goodSGAN := filepath.Join(tmp, "goodsgan")
+	if code, _, errOut := gantrain(t, sganArgs(goodSGAN, 2)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	folderData := filepath.Join(tmp, "folderdata")
+	write("folderdata/a/x.png", tinyPNG(t))
+	write("folderdata/b/y.png", tinyPNG(t))
 	damaged := func(name string, damage func(dir string)) string {
 		dir := filepath.Join(tmp, name)
 		copyRun(t, good, dir)
@@ -310,6 +317,20 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"control, unknown feature", []string{"control", "--run", good, "--feature", "fatness", "--out", out}, nil, 2, []string{"fatness", "known: ink, thickness"}},
 		{"control, class feature without a classifier", []string{"control", "--run", good, "--feature", "class:3", "--out", out}, nil, 2, []string{"class:3", "no classifier"}},
 		{"directions, neither --feature nor --unsupervised", []string{"directions", "--run", good, "--out", filepath.Join(tmp, "d.npy")}, nil, 2, []string{"--feature F or --unsupervised K"}},
+		{"data.labeled for a model without labels", []string{"train", "--set", "data.labeled=100"}, nil, 2, []string{"data.labeled", "model: sgan", "model is dcgan"}},
+		{"train.supervised_only for a dcgan", []string{"train", "--set", "train.supervised_only=true"}, nil, 2, []string{"train.supervised_only", "model is dcgan"}},
+		{"unknown sgan.g_loss", []string{"train", "--config", "../../configs/sgan.yaml", "--set", "sgan.g_loss=minimax"}, nil, 2, []string{"sgan.g_loss", "minimax", "feature_matching, non_saturating"}},
+		{"data.labeled beyond the data", []string{"train", "--config", "../../configs/sgan.yaml", "--set", "data.name=idx", "--set", "data.path=" + tinyData, "--set", "data.labeled=1000", "--set", "output.dir=" + filepath.Join(tmp, "o8")}, nil, 2, []string{"data.labeled 1000", "320"}},
+		{"data.labeled below the classes", []string{"train", "--config", "../../configs/sgan.yaml", "--set", "data.name=idx", "--set", "data.path=" + tinyData, "--set", "data.labeled=5", "--set", "train.batch_size=16", "--set", "output.dir=" + filepath.Join(tmp, "o9")}, nil, 2, []string{"data.labeled 5", "number of classes (10)"}},
+		{"sgan on unlabelled data", []string{"train", "--config", "../../configs/sgan.yaml", "--set", "data.name=idx", "--set", "data.path=" + filepath.Join(tinyData, "train-images-idx3-ubyte.gz"), "--set", "output.dir=" + filepath.Join(tmp, "o10")}, nil, 2, []string{"unlabelled", "sgan", "needs labels"}},
+		{"eval --accuracy of a dcgan", []string{"eval", "--run", good, "--accuracy"}, nil, 2, []string{"dcgan", "does not classify", "sgan"}},
+		{"eval --accuracy without a run", []string{"eval", "--accuracy"}, nil, 2, []string{"--accuracy needs --run"}},
+		{"eval --accuracy with --samples", []string{"eval", "--run", goodSGAN, "--accuracy", "--samples", samples3D}, nil, 2, []string{"--accuracy", "--samples"}},
+		{"classify, no --images", []string{"classify", "--run", goodSGAN}, nil, 2, []string{"--images"}},
+		{"classify, missing --images", []string{"classify", "--run", goodSGAN, "--images", filepath.Join(tmp, "none.npy")}, nil, 2, []string{"--images", "none.npy", "no such file"}},
+		{"classify, images of the wrong shape", []string{"classify", "--run", goodSGAN, "--images", samples3D}, nil, 2, []string{samples3D, "[4 784]", "(N, 1, 28, 28)"}},
+		{"classify, a folder without images", []string{"classify", "--run", goodSGAN, "--images", filepath.Join(tmp, "cfgdir.yaml")}, nil, 2, []string{"cfgdir.yaml", "no image file"}},
+		{"classify, a dcgan", []string{"classify", "--run", good, "--images", folderData}, nil, 2, []string{"dcgan", "does not classify"}},
 		{"unknown flag", []string{"train", "--bogus"}, nil, 2, []string{"bogus"}},
 		{"unknown command", []string{"trian"}, nil, 2, []string{"trian"}},
 	}

@@ -34,12 +34,13 @@ type evalOptions struct {
 	NoPRDC                   bool
 	Nearest                  int
 	NearestOut               string
+	Accuracy                 bool
 }
 
 func newEvalCmd(s *streams) *cobra.Command {
 	o := &evalOptions{streams: s}
 	cmd := &cobra.Command{
-		Use:   "eval (--run RUN | --checkpoint DIR | --samples FILE.npy | --reference) [--n 10000]",
+		Use:   "eval (--run RUN | --checkpoint DIR | --samples FILE.npy | --reference) [--n 10000] [--accuracy]",
 		Short: "Measure a generator: FCD, classifier score, modes, precision/recall",
 		Long: `Measure samples in the feature space of gantrain's MNIST classifier
 (embedded; 99.3% test accuracy) against the 10,000 MNIST test digits, and
@@ -70,11 +71,17 @@ images, far below 1 for copies) and the fraction of samples nearer a
 training image than 95% of held-out images are (about 0.05 for new
 images). The grid (--nearest-out, default nearest.png in the run) shows
 the N samples nearest to a training image, the likeliest copies, each
-followed by its three nearest training images.`,
+followed by its three nearest training images.
+
+--accuracy measures a semi-supervised GAN (model sgan) as what it is for,
+a classifier: the fraction of its data's test images (MNIST's and
+Fashion-MNIST's 10,000 t10k images; an IDX directory's t10k files) whose
+largest discriminator logit is their class, overall and per class.`,
 		Example: `  gantrain eval --run runs/dcgan
   gantrain eval --run runs/emoji64 --n 2000 --nearest 16
   gantrain eval --samples samples.npy
-  gantrain eval --reference`,
+  gantrain eval --reference
+  gantrain eval --run runs/sgan --accuracy`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runEval(o) },
 	}
@@ -88,6 +95,7 @@ followed by its three nearest training images.`,
 	f.BoolVar(&o.NoPRDC, "no-prdc", false, "skip precision/recall/density/coverage")
 	f.IntVar(&o.Nearest, "nearest", 0, "memorization check: grid of the N samples nearest to a training image, beside their nearest training images")
 	f.StringVar(&o.NearestOut, "nearest-out", "", "where --nearest's grid goes (default: nearest.png in the run)")
+	f.BoolVar(&o.Accuracy, "accuracy", false, "semi-supervised GAN (sgan): the test-set accuracy of its discriminator as a classifier")
 	return cmd
 }
 
@@ -110,6 +118,9 @@ type evalPlan struct {
 }
 
 func runEval(o *evalOptions) error {
+	if o.Accuracy {
+		return runAccuracy(o)
+	}
 	p, err := prepareEval(o)
 	if err != nil {
 		return err

@@ -329,6 +329,9 @@ func trainingEvaluator(cfg config.Config, ds *data.Dataset, cfgFile string) (*ev
 	if cfg.Eval.Every == 0 || train.TotalSteps(cfg, ds.N/cfg.Train.BatchSize) < cfg.Eval.Every {
 		return nil, "", nil // no evaluation would happen
 	}
+	if cfg.Train.SupervisedOnly {
+		return nil, "", nil // the generator is not trained
+	}
 	if !usesShippedClassifier(cfg.Data, ds) {
 		if cfgFile == "" {
 			cfgFile = filepath.Join(cfg.Output.Dir, "config.yaml") // --resume
@@ -372,6 +375,11 @@ func checkTrainable(cfg config.Config, ds *data.Dataset) error {
 	}
 	if err := train.CheckData(model, ds); err != nil {
 		return usageError{err}
+	}
+	if model.Classifier && cfg.Data.Labeled > 0 {
+		if _, err := data.PickLabeled(ds, cfg.Data.Labeled, cfg.Seed); err != nil {
+			return usageError{err}
+		}
 	}
 	return nil
 }

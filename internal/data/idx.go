@@ -27,6 +27,11 @@ var FashionMNISTClasses = []string{
 // idxFiles returns the image and label files of an IDX data set and, when
 // the names of its classes are known, those names.
 func idxFiles(d config.Data) (images, labels string, classes []string, err error) {
+	return idxSplitFiles(d, "train")
+}
+
+// idxSplitFiles is idxFiles for split "train" or "test" (the t10k files).
+func idxSplitFiles(d config.Data, split string) (images, labels string, classes []string, err error) {
 	switch d.Name {
 	case "mnist":
 		dir := d.Path
@@ -35,8 +40,8 @@ func idxFiles(d config.Data) (images, labels string, classes []string, err error
 				return "", "", nil, err
 			}
 		}
-		images, labels, err = mnist.SplitFiles(dir, "train")
-		return images, labels, numberedClasses(10), needLabels(err, dir, labels)
+		images, labels, err = mnist.SplitFiles(dir, split)
+		return images, labels, numberedClasses(10), needLabels(err, dir, labels, split)
 	case "fashion-mnist":
 		dir := d.Path
 		if dir == "" {
@@ -45,8 +50,8 @@ func idxFiles(d config.Data) (images, labels string, classes []string, err error
 				return "", "", nil, fmt.Errorf("data: Fashion-MNIST is not in %s: run `apt-get install dataset-fashion-mnist`, or set data.path to a directory with its IDX files", dir)
 			}
 		}
-		images, labels, err = mnist.SplitFiles(dir, "train")
-		return images, labels, FashionMNISTClasses, needLabels(err, dir, labels)
+		images, labels, err = mnist.SplitFiles(dir, split)
+		return images, labels, FashionMNISTClasses, needLabels(err, dir, labels, split)
 	}
 	// idx: a directory in MNIST naming (labels optional) or an image file.
 	st, err := os.Stat(d.Path)
@@ -54,20 +59,27 @@ func idxFiles(d config.Data) (images, labels string, classes []string, err error
 		return "", "", nil, fmt.Errorf("data: data.path %s: %w", d.Path, unwrapPath(err))
 	}
 	if st.IsDir() {
-		images, labels, err = mnist.SplitFiles(d.Path, "train")
-		if err == nil && d.Labels != "" {
+		images, labels, err = mnist.SplitFiles(d.Path, split)
+		if err == nil && d.Labels != "" && split == "train" {
 			labels = d.Labels
 		}
 		return images, labels, nil, err
+	}
+	if split != "train" {
+		return "", "", nil, fmt.Errorf("data: data.path %s is an image file: there is no %s split beside it (a directory in MNIST naming has one: t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz])", d.Path, split)
 	}
 	return d.Path, d.Labels, nil, nil
 }
 
 // needLabels turns a missing label file into an error for the data sets
 // whose labels are part of them.
-func needLabels(err error, dir, labels string) error {
+func needLabels(err error, dir, labels, split string) error {
 	if err == nil && labels == "" {
-		return fmt.Errorf("data: %s has no train-labels-idx1-ubyte[.gz] file", dir)
+		prefix := "train"
+		if split == "test" {
+			prefix = "t10k"
+		}
+		return fmt.Errorf("data: %s has no %s-labels-idx1-ubyte[.gz] file", dir, prefix)
 	}
 	return err
 }
@@ -75,7 +87,32 @@ func needLabels(err error, dir, labels string) error {
 // loadIDX reads an IDX data set and preprocesses it in memory (IDX files
 // are small and fast to read: no cache).
 func loadIDX(d config.Data, bg [3]uint8) (*Dataset, error) {
-	imgPath, lblPath, classes, err := idxFiles(d)
+	return loadIDXSplit(d, bg, "train")
+}
+
+// LoadTest reads the test split of an IDX data set (the t10k files beside
+// the training files: MNIST, Fashion-MNIST, an idx directory), with its
+// labels, preprocessed as d says (the size and channels a run recorded).
+func LoadTest(d config.Data) (*Dataset, error) {
+	if d.Name == "folder" {
+		return nil, fmt.Errorf("data: %s is a folder of images: it has no test split (only MNIST, Fashion-MNIST and IDX directories with t10k files do)", d.Path)
+	}
+	r, g, b, err := d.BackgroundRGB()
+	if err != nil {
+		return nil, fmt.Errorf("data.background: %w", err)
+	}
+	ds, err := loadIDXSplit(d, [3]uint8{r, g, b}, "test")
+	if err != nil {
+		return nil, err
+	}
+	if !ds.Labelled() {
+		return nil, fmt.Errorf("data: the test images %s have no labels", ds.Source)
+	}
+	return ds, ds.Check()
+}
+
+func loadIDXSplit(d config.Data, bg [3]uint8, split string) (*Dataset, error) {
+	imgPath, lblPath, classes, err := idxSplitFiles(d, split)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,12 @@
 package data
 
 import (
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/gantrain/gantrain/internal/config"
 )
 
 // data.labeled: balanced over the classes, the same for the same seed,
@@ -73,4 +77,24 @@ func TestTiled(t *testing.T) {
 	if Tiled(ds, []int{1, 2, 3, 4, 5, 6, 7, 8, 9}, 8).N != 9 {
 		t.Error("tiled a set larger than a batch")
 	}
+}
+
+// The test split: the t10k files beside the training files, labelled and
+// preprocessed as the run's data; none for an image file or a folder.
+func TestLoadTest(t *testing.T) {
+	ds, err := LoadTest(config.Data{Name: "idx", Path: tinyDir, Background: "white"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.N != 100 || !ds.Labelled() || ds.H != 28 || !strings.Contains(ds.Source, "t10k-images") {
+		t.Errorf("test split: %d images of %d px from %s, labelled %v", ds.N, ds.H, ds.Source, ds.Labelled())
+	}
+	small, err := LoadTest(config.Data{Name: "idx", Path: tinyDir, Background: "white", Size: 16})
+	if err != nil || small.H != 16 || small.N != 100 {
+		t.Errorf("resized test split: %v", err)
+	}
+	_, err = LoadTest(config.Data{Name: "idx", Path: filepath.Join(tinyDir, "train-images-idx3-ubyte.gz"), Background: "white"})
+	wantErr(t, err, "is an image file", "no test split")
+	_, err = LoadTest(config.Data{Name: "folder", Path: "/some/folder", Background: "white"})
+	wantErr(t, err, "/some/folder", "no test split")
 }
