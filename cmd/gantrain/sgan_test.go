@@ -33,7 +33,7 @@ func sganArgs(dir string, steps int, extra ...string) []string {
 func TestSGANTrainClassifyAndAccuracy(t *testing.T) {
 	tmp := t.TempDir()
 	run := filepath.Join(tmp, "sgan")
-	code, _, errOut := gantrain(t, sganArgs(run, 30)...)
+	code, _, errOut := gantrain(t, sganArgs(run, 30, "--set", "eval.every=15")...)
 	if code != 0 {
 		t.Fatalf("train exit %d: %s", code, errOut)
 	}
@@ -112,6 +112,13 @@ func TestSGANTrainClassifyAndAccuracy(t *testing.T) {
 	}
 	if rep.N != test.N || rep.Correct != correct || rep.Accuracy != float64(correct)/float64(test.N) || rep.Labeled != 20 || rep.Supervised {
 		t.Errorf("eval --accuracy %+v; classify got %d of %d right", rep, correct, test.N)
+	}
+	// Training measured the same every eval.every steps.
+	if acc, ok := ms[29]["test_acc"]; !ok || acc != rep.Accuracy {
+		t.Errorf("metrics.jsonl's test_acc at step 30: %v (present %v), eval --accuracy %v", acc, ok, rep.Accuracy)
+	}
+	if _, ok := ms[14]["test_acc"]; !ok {
+		t.Errorf("no test_acc at step 15: %v", ms[14])
 	}
 	if len(rep.PerClass) != 10 {
 		t.Errorf("per_class %v", rep.PerClass)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,6 +79,7 @@ type trainPlan struct {
 	resume  *checkpoint.Checkpoint
 	data    *data.Dataset
 	ev      *evaluate.Evaluator
+	test    *data.Dataset // sgan: the test split measured every eval.every steps
 	note    string
 	replace bool // runDir holds a run that --force replaces
 }
@@ -169,6 +171,11 @@ func prepareTrain(o *trainOptions) (*trainPlan, error) {
 	if p.ev, p.note, err = trainingEvaluator(cfg, ds, o.ConfigPath); err != nil {
 		return nil, err
 	}
+	if spec, _ := models.Lookup(cfg.Model); spec.Classifier && cfg.Eval.Every > 0 && train.TotalSteps(cfg, ds.N/cfg.Train.BatchSize) >= cfg.Eval.Every {
+		if p.test, err = data.LoadTest(cfg.Data); err != nil {
+			p.note = strings.TrimPrefix(p.note+"; no test accuracy during training (eval.every): "+err.Error(), "; ")
+		}
+	}
 	p.cfg, p.runDir, p.data = cfg, cfg.Output.Dir, ds
 	return p, nil
 }
@@ -191,7 +198,7 @@ func (p *trainPlan) run(ctx context.Context, o *trainOptions) error {
 	}
 	res, err := train.Run(ctx, train.Options{
 		Config: p.cfg, RunDir: p.runDir, Data: p.data, Resume: p.resume,
-		ErrOut: o.ErrOut, Bar: o.IsTerminal, Version: version(), Evaluator: p.ev, Note: p.note,
+		ErrOut: o.ErrOut, Bar: o.IsTerminal, Version: version(), Evaluator: p.ev, Note: p.note, Test: p.test,
 	})
 	if old != nil {
 		restored, serr := old.settle()

@@ -75,6 +75,9 @@ func Bench(cfg config.Config, ds *data.Dataset, iters, warmup int) (*BenchResult
 				return err
 			}
 			t.SetBatch(imgs, labels)
+			if model.Classifier {
+				t.SetLabeledBatch(imgs, labels) // sgan: the same images, labelled
+			}
 			return nil
 		}
 	} else {
@@ -87,6 +90,9 @@ func Bench(cfg config.Config, ds *data.Dataset, iters, warmup int) (*BenchResult
 		}
 		next = func() error {
 			t.SetBatch(imgs, labels)
+			if model.Classifier {
+				t.SetLabeledBatch(imgs, labels)
+			}
 			return nil
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"github.com/gantrain/gantrain/internal/checkpoint"
 	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/data"
+	"github.com/gantrain/gantrain/internal/gen"
+	"github.com/gantrain/gantrain/internal/models"
 )
 
 // labeledData is the labelled part of a semi-supervised run's data: the
@@ -96,3 +98,39 @@ func (l *labeledData) restore(c *checkpoint.Checkpoint) error {
 	}
 	return nil
 }
+
+// testData measures a classifier model on a labelled test split.
+type testData struct {
+	ds   *data.Dataset
+	imgs []float32
+	c    *gen.Classifier
+}
+
+func newTestData(model *models.GAN, ds *data.Dataset) (*testData, error) {
+	if ds.C != model.C || ds.H != model.H || ds.W != model.W || !ds.Labelled() {
+		return nil, fmt.Errorf("data: the test images %s are %d×%d×%d (labelled: %v), the model's %d×%d×%d", ds.Source, ds.C, ds.H, ds.W, ds.Labelled(), model.C, model.H, model.W)
+	}
+	c, err := gen.NewClassifier(model, min(500, ds.N))
+	if err != nil {
+		return nil, err
+	}
+	return &testData{ds: ds, imgs: data.Scaled(ds.Pixels), c: c}, nil
+}
+
+// accuracy is the fraction of the test images whose largest logit is
+// their class.
+func (t *testData) accuracy() (float64, error) {
+	pred, err := t.c.Classify(t.imgs)
+	if err != nil {
+		return 0, err
+	}
+	right := 0
+	for i, y := range pred {
+		if y == int(t.ds.Labels[i]) {
+			right++
+		}
+	}
+	return float64(right) / float64(len(pred)), nil
+}
+
+func (t *testData) close() { t.c.Close() }

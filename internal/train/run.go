@@ -44,6 +44,9 @@ type Options struct {
 	Evaluator *evaluate.Evaluator
 	// Note is printed once training starts, if not empty.
 	Note string
+	// Test, for a classifier model (sgan), is the labelled test split
+	// whose accuracy is measured every eval.every steps.
+	Test *data.Dataset
 }
 
 // Result summarises a finished (or interrupted) run.
@@ -76,6 +79,9 @@ type Metrics struct {
 	Modes           *int     `json:"modes,omitempty"`
 	KLUniform       *float64 `json:"kl_uniform,omitempty"`
 	CondAcc         *float64 `json:"cond_acc,omitempty"`
+	// sgan: the discriminator's accuracy on the test split (every
+	// eval.every steps).
+	TestAcc *float64 `json:"test_acc,omitempty"`
 }
 
 // TotalSteps is the number of generator updates a config asks for.
@@ -113,9 +119,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	var lab *labeledData
+	var testSet *testData
 	if model.Loss == models.SemiSupervised {
 		if lab, err = newLabeledData(cfg, o.Data); err != nil {
 			return nil, err
+		}
+		if o.Test != nil {
+			if testSet, err = newTestData(model, o.Test); err != nil {
+				return nil, err
+			}
+			defer testSet.close()
 		}
 	}
 	noise := rng.New(cfg.Seed, gen.TrainStream)
@@ -240,7 +253,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		epoch := float64(batcher.Epoch()) + float64(batcher.Pos())/float64(batcher.BatchesPerEpoch())
 		quick := o.Evaluator != nil && cfg.Eval.Every > 0 && step%cfg.Eval.Every == 0
-		if step%cfg.Train.LogEvery == 0 || step == total || quick {
+		testAcc := testSet != nil && cfg.Eval.Every > 0 && step%cfg.Eval.Every == 0
+		if step%cfg.Train.LogEvery == 0 || step == total || quick || testAcc {
 			now := time.Now()
 			ips := float64(winImgs) / now.Sub(winStart).Seconds()
 			winStart, winImgs = now, 0
@@ -253,6 +267,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			if model.Loss == models.SemiSupervised {
 				sup, acc := l.LossSup, l.AccLabeled
 				m.LossSup, m.AccLabeled = &sup, &acc
+			}
+			if testAcc {
+				acc, err := testSet.accuracy()
+				if err != nil {
+					return nil, fmt.Errorf("step %d: test accuracy: %w", step, err)
+				}
+				m.TestAcc = &acc
+				p.note(fmt.Sprintf("step %d: test accuracy %.2f%% (%d images)", step, 100*acc, testSet.ds.N))
 			}
 			if quick {
 				rep, err := quickEval(o.Evaluator, sampler, model, cfg)
@@ -480,6 +502,14 @@ func (p *progress) update(step int, epoch float64, epochs int, l Losses, ips flo
 		eta := time.Duration(float64(time.Since(p.t0)) / float64(step-p.start) * float64(p.total-step))
 		fmt.Fprintf(p.w, "%s  ETA %s\n", desc, eta.Round(time.Second))
 	}
+}
+
+// note prints a message without breaking the progress bar.
+func (p *progress) note(msg string) {
+	if p.bar != nil {
+		fmt.Fprintln(p.w)
+	}
+	fmt.Fprintln(p.w, "gantrain: "+msg)
 }
 
 // warn prints a warning without breaking the progress bar.
