@@ -7,6 +7,8 @@ Usage:
 	gantrain train --config configs/dcgan.yaml [--set key=value]... [--resume RUN] [--force]
 	gantrain data [--config FILE] [--set key=value]... [--out grid.png]
 	gantrain sample (--run RUN | --checkpoint DIR) [--n 64] [--seed 1] --out grid.png
+	gantrain eval --run RUN --accuracy
+	gantrain classify --run RUN --images FILE.npy|FOLDER
 	gantrain version
 
 Configuration is YAML (configs/*.yaml). Every key can be overridden with a

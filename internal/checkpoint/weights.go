@@ -80,6 +80,20 @@ func inferShape(f *safetensors.File) (string, models.Shape, error) {
 		return "", s, fmt.Errorf("no generator found (want g.main.0.weight of pytorch/examples' DCGAN, g.fc/g.up1/g.up2 of the 28 px DCGAN, or g.fc1…g.fc4 of the GAN)")
 	}
 	s.W = s.H
+	// A discriminator with K > 1 outputs is the semi-supervised GAN's
+	// classifier: d.fc at 28 px, the last convolution of d.main otherwise.
+	k := 0
+	if fc := shape("d.fc.weight"); len(fc) == 2 {
+		k = fc[0]
+	}
+	for i := 0; i < 64; i++ {
+		if w := shape(fmt.Sprintf("d.main.%d.weight", i)); len(w) == 4 {
+			k = w[0]
+		}
+	}
+	if k > 1 && name == "dcgan" {
+		name, s.Classes = "sgan", k
+	}
 	return name, s, nil
 }
 

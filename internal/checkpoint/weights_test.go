@@ -76,3 +76,38 @@ func TestReadWeightsFile(t *testing.T) {
 		t.Errorf("a file without a generator: %v", err)
 	}
 }
+
+// A bare weights file of a semi-supervised GAN (D with K outputs) opens as
+// sgan with K classes, at 28 px and at pytorch/examples' sizes.
+func TestReadWeightsFileSGAN(t *testing.T) {
+	for _, s := range []models.Shape{
+		{Latent: 100, C: 1, H: 28, W: 28, Width: 8, Classes: 10},
+		{Latent: 100, C: 3, H: 32, W: 32, Width: 8, Classes: 7},
+	} {
+		m, err := models.Build("sgan", s, rng.New(1, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := modelTensors(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "weights.safetensors")
+		if err := writeTensors(path, ts, nil); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Read(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := c.State.Config
+		got := models.Shape{Latent: cfg.LatentDim, C: cfg.Data.Channels, H: cfg.Data.Size, W: cfg.Data.Size, Width: cfg.Width, Classes: len(c.State.Classes)}
+		if c.State.Model != "sgan" || got != s {
+			t.Fatalf("inferred %s %+v, want sgan %+v", c.State.Model, got, s)
+		}
+		back, _ := models.ForConfig(cfg, len(c.State.Classes), rng.New(2, 2))
+		if err := c.LoadModel(back); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
