@@ -295,7 +295,7 @@ func TestWeightClamp(t *testing.T) {
 // The speed work (fused ops, shared im2col) must not change results: the
 // same seed gives the same losses and weights as the straightforward path.
 func TestFastPathMatchesPlainPath(t *testing.T) {
-	for _, name := range []string{"dcgan", "cgan", "wgan"} {
+	for _, name := range []string{"dcgan", "cgan", "wgan", "sgan"} {
 		t.Run(name, func(t *testing.T) {
 			cfg := config.Default()
 			cfg.Model, cfg.Train.BatchSize = name, 16
@@ -388,7 +388,7 @@ func TestThreadCountDoesNotChangeResults(t *testing.T) {
 		t.Skip("OpenBLAS's results depend on the thread count; there a resume on another count warns (TestThreadWarning)")
 	}
 	defer parallel.SetThreads(parallel.Threads())
-	for _, name := range []string{"dcgan", "cgan", "gan"} {
+	for _, name := range []string{"dcgan", "cgan", "gan", "sgan"} {
 		t.Run(name, func(t *testing.T) {
 			cfg := config.Default()
 			cfg.Model, cfg.Train.BatchSize = name, 32
@@ -454,6 +454,10 @@ func syntheticBatches(tr *Trainer, batch int) func() error {
 			labels[i] = data.IntN(10)
 		}
 		tr.SetBatch(imgs, labels)
+		if tr.Labeled != nil { // sgan: another batch, labelled
+			data.FillNormal(imgs, 0, 0.5)
+			tr.SetLabeledBatch(imgs, labels)
+		}
 		return nil
 	}
 }
