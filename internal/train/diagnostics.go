@@ -44,7 +44,14 @@ func (d *diagnostics) once(key, msg string) {
 
 // step checks one step's losses; an error stops training.
 func (d *diagnostics) step(step int, l Losses, loss models.Loss) error {
-	if math.Abs(l.LossD) > explodeAt || math.Abs(l.LossG) > explodeAt {
+	// sgan's feature matching is a squared distance summed over D's
+	// thousands of features (hundreds in a healthy run), not a
+	// log-probability: only D's loss is held to the limit there.
+	lossG := l.LossG
+	if loss == models.SemiSupervised {
+		lossG = 0
+	}
+	if math.Abs(l.LossD) > explodeAt || math.Abs(lossG) > explodeAt {
 		return fmt.Errorf("the losses exploded (loss_d %.4g, loss_g %.4g): training diverged", l.LossD, l.LossG)
 	}
 	if loss != models.BCE {

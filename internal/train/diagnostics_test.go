@@ -47,4 +47,11 @@ func TestDiagnostics(t *testing.T) {
 	if err := d.step(5000, Losses{LossD: 0.5, LossG: 3e4}, models.BCE); err == nil || !strings.Contains(err.Error(), "exploded") {
 		t.Fatalf("exploding loss: %v", err)
 	}
+	// sgan: a large feature-matching distance is no explosion; D's loss is.
+	if err := d.step(5001, Losses{LossD: 0.5, LossG: 3e4}, models.SemiSupervised); err != nil {
+		t.Errorf("feature matching of 3e4: %v", err)
+	}
+	if err := d.step(5002, Losses{LossD: 2e4, LossG: 10}, models.SemiSupervised); err == nil || !strings.Contains(err.Error(), "exploded") {
+		t.Errorf("sgan loss_d 2e4: %v", err)
+	}
 }
