@@ -19,7 +19,7 @@ type accuracyReport struct {
 	Test       string    `json:"test"`
 	Checkpoint string    `json:"checkpoint"`
 	Step       int       `json:"step"`
-	Labeled    int       `json:"labeled"`
+	Labeled    int       `json:"labeled"` // data.labeled: 0 when every training label was used
 	Supervised bool      `json:"supervised_only"`
 }
 
@@ -59,9 +59,6 @@ func runAccuracy(o *evalOptions) error {
 	}
 	rep := accuracyReport{N: test.N, Test: test.Source, Checkpoint: ckpt.Dir, Step: ckpt.State.Step,
 		Labeled: len(ckpt.State.Labeled), Supervised: cfg.Train.SupervisedOnly, Classes: ckpt.State.Classes}
-	if rep.Labeled == 0 {
-		rep.Labeled = -1 // every training image was labelled
-	}
 	right, total := make([]int, m.Classes), make([]int, m.Classes)
 	for i, y := range pred {
 		l := int(test.Labels[i])
