@@ -158,7 +158,6 @@ func FeatureMatching(g *nn.Graph, real, fake *gorgonia.Node) (*gorgonia.Node, *S
 				if !need[i] {
 					continue
 				}
-				i := i
 				out[i], _ = g.Apply(nn.OpSpec{
 					Name: "feature_matching_grad", In: []tensor.Shape{s, s, nil}, Out: s,
 					Forward: func(v [][]float32, d []float32) error {
