@@ -21,14 +21,23 @@ type Config struct {
 	// Width is the base channel count of the convolutional models
 	// (pytorch/examples' ngf = ndf): at 28 px their channels are width and
 	// 2·width, at 2^k px width·2^(k−3) down to width.
-	Width  int    `mapstructure:"width" yaml:"width" json:"width"`
-	Data   Data   `mapstructure:"data" yaml:"data" json:"data"`
-	Train  Train  `mapstructure:"train" yaml:"train" json:"train"`
-	Optim  Optim  `mapstructure:"optim" yaml:"optim" json:"optim"`
-	WGAN   WGAN   `mapstructure:"wgan" yaml:"wgan" json:"wgan"`
-	SGAN   SGAN   `mapstructure:"sgan" yaml:"sgan" json:"sgan"`
-	Output Output `mapstructure:"output" yaml:"output" json:"output"`
-	Eval   Eval   `mapstructure:"eval" yaml:"eval" json:"eval"`
+	Width int `mapstructure:"width" yaml:"width" json:"width"`
+	// Loss replaces the model's own loss: bce, hinge, lsgan or wasserstein
+	// (wasserstein clips D's weights by wgan.clip). Empty keeps the
+	// model's (bce for gan, dcgan and cgan; wasserstein for wgan). Not for
+	// sgan.
+	Loss string `mapstructure:"loss" yaml:"loss" json:"loss"`
+	// SpectralNorm divides each of D's weight matrices (convolution
+	// kernels as (out, in·kh·kw)) by its largest singular value, estimated
+	// by one power iteration per D step (Miyato et al. 2018). Not for sgan.
+	SpectralNorm bool   `mapstructure:"spectral_norm" yaml:"spectral_norm" json:"spectral_norm"`
+	Data         Data   `mapstructure:"data" yaml:"data" json:"data"`
+	Train        Train  `mapstructure:"train" yaml:"train" json:"train"`
+	Optim        Optim  `mapstructure:"optim" yaml:"optim" json:"optim"`
+	WGAN         WGAN   `mapstructure:"wgan" yaml:"wgan" json:"wgan"`
+	SGAN         SGAN   `mapstructure:"sgan" yaml:"sgan" json:"sgan"`
+	Output       Output `mapstructure:"output" yaml:"output" json:"output"`
+	Eval         Eval   `mapstructure:"eval" yaml:"eval" json:"eval"`
 }
 
 // Eval configures the quick evaluations during training (MNIST only).
@@ -110,6 +119,10 @@ type Train struct {
 	// SupervisedOnly trains the sgan's discriminator on the labelled
 	// images alone, as a plain classifier: the baseline of the GAN.
 	SupervisedOnly bool `mapstructure:"supervised_only" yaml:"supervised_only" json:"supervised_only"`
+	// EMA is the decay β of an exponential moving average of G's weights,
+	// θ_ema ← β·θ_ema + (1−β)·θ after every G step (batch-norm statistics
+	// copied); samples and evaluations then come from it. 0 turns it off.
+	EMA float64 `mapstructure:"ema" yaml:"ema" json:"ema"`
 }
 
 // Optim holds one optimiser per network.
@@ -172,6 +185,9 @@ func Default() Config {
 	}
 }
 
+// Losses lists the values of loss ("" keeps the model's own).
+var Losses = []string{"bce", "hinge", "lsgan", "wasserstein"}
+
 // Models lists the model names Validate accepts; cmd/gantrain sets it from
 // the model registry.
 var Models = []string{"dcgan"}
@@ -212,6 +228,11 @@ func (c *Config) Validate() error {
 		bad("width", "must be between 1 and 1024, got %d", c.Width)
 	}
 	c.Data.validate(bad)
+	if c.Loss != "" && !contains(Losses, c.Loss) {
+		bad("loss", "unknown loss %q (known: %s; empty keeps the model's own)", c.Loss, strings.Join(Losses, ", "))
+	} else if c.Loss != "" && c.Model == "sgan" {
+		bad("loss", "replaces the loss of a model with one D output; sgan's D is a classifier (leave loss empty)")
+	}
 	t := c.Train
 	if t.BatchSize < 2 || t.BatchSize > 65536 {
 		bad("train.batch_size", "must be between 2 and 65536 (batch norm needs 2), got %d", t.BatchSize)
@@ -230,6 +251,12 @@ func (c *Config) Validate() error {
 	}
 	if t.Threads < 0 || t.Threads > 1024 {
 		bad("train.threads", "must be between 0 (all cores) and 1024, got %d", t.Threads)
+	}
+	if t.EMA != 0 && !(t.EMA > 0 && t.EMA < 1) {
+		bad("train.ema", "must be 0 (off) or in (0, 1), e.g. 0.999, got %g", t.EMA)
+	}
+	if c.SpectralNorm && c.Model == "sgan" {
+		bad("spectral_norm", "normalises the D of a model with one D output; not available for sgan")
 	}
 	if t.LogEvery < 1 {
 		bad("train.log_every", "must be ≥ 1, got %d", t.LogEvery)

@@ -19,6 +19,28 @@ func TestDefaultIsValid(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// The remedies' keys are off by default; on, they are valid for the
+	// DCGAN family and refused for sgan, naming the key.
+	d := Default()
+	if d.Loss != "" || d.Train.EMA != 0 || d.SpectralNorm {
+		t.Errorf("remedies on by default: loss %q, train.ema %g, spectral_norm %v", d.Loss, d.Train.EMA, d.SpectralNorm)
+	}
+	d.Loss, d.Train.EMA, d.SpectralNorm = "hinge", 0.999, true
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for key, mutate := range map[string]func(*Config){
+		"loss":          func(c *Config) { c.Loss = "lsgan" },
+		"spectral_norm": func(c *Config) { c.SpectralNorm = true },
+	} {
+		c := Default()
+		c.Model = "sgan"
+		mutate(&c)
+		var errs Errors
+		if err := c.Validate(); !errors.As(err, &errs) || len(errs) != 1 || errs[0].Key != key {
+			t.Errorf("sgan with %s: error %v, want one naming %s", key, err, key)
+		}
+	}
 }
 
 func TestValidateNamesTheKey(t *testing.T) {
@@ -46,6 +68,10 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"train.n_critic", func(c *Config) { c.Train.NCritic = 0 }},
 		{"train.threads", func(c *Config) { c.Train.Threads = -1 }},
 		{"train.log_every", func(c *Config) { c.Train.LogEvery = 0 }},
+		{"train.ema", func(c *Config) { c.Train.EMA = 1 }},
+		{"train.ema", func(c *Config) { c.Train.EMA = -0.5 }},
+		{"train.ema", func(c *Config) { c.Train.EMA = math.NaN() }},
+		{"loss", func(c *Config) { c.Loss = "wgan-gp" }},
 		{"optim.g.name", func(c *Config) { c.Optim.G.Name = "sgd" }},
 		{"optim.d.lr", func(c *Config) { c.Optim.D.LR = 0 }},
 		{"optim.d.lr", func(c *Config) { c.Optim.D.LR = -1e-4 }},

@@ -1,5 +1,6 @@
 // Package losses holds the GAN objectives as graph ops: binary cross-entropy
-// on logits (the original GAN and DCGAN) and the Wasserstein critic means.
+// on logits (the original GAN and DCGAN), the Wasserstein critic means, the
+// hinge loss and the least-squares (LSGAN) loss.
 //
 // Each op records, when it runs, the values the training loop logs (the loss
 // and the mean discriminator output), so nothing has to be read back from
@@ -222,5 +223,82 @@ func CrossEntropy(g *nn.Graph, logits, labels *gorgonia.Node) (*gorgonia.Node, *
 			return gorgonia.Nodes{dx, nil}, g.Err()
 		},
 	}, logits, labels)
+	return n, st
+}
+
+// HingeElem is one term of the hinge loss (Lim & Ye 2017; Miyato et al.
+// 2018) and its derivative: for the discriminator on real images
+// max(0, 1 − x) (sign +1), on fake images max(0, 1 + x) (sign −1). At the
+// kink the derivative is taken as 0, as PyTorch's relu does.
+func HingeElem(x, sign float64) (loss, grad float64) {
+	m := 1 - sign*x
+	if m > 0 {
+		return m, -sign
+	}
+	return 0, 0
+}
+
+// LSElem is one term of the least-squares loss (Mao et al. 2017) with
+// target t: ½(x − t)², and its derivative x − t. The 0-1-1 coding: D
+// pushes real to 1 and fake to 0, G pushes fake to 1.
+func LSElem(x, t float64) (loss, grad float64) {
+	return 0.5 * (x - t) * (x - t), x - t
+}
+
+// Hinge adds the mean hinge loss of D's outputs (1, B) to the graph: sign
+// +1 for real images (mean max(0, 1 − D(x))), −1 for fake ones (mean
+// max(0, 1 + D(G(z)))). The generator's hinge loss is Mean(D(G(z)), −1).
+// Stat.Mean is the mean raw output.
+func Hinge(g *nn.Graph, name string, x *gorgonia.Node, sign float64) (*gorgonia.Node, *Stat) {
+	return elementwise(g, name, "hinge_grad", x, func(v float64) (float64, float64) { return HingeElem(v, sign) })
+}
+
+// LeastSquares adds the mean of ½(D(·) − target)² over D's outputs (1, B)
+// to the graph (LSGAN). Stat.Mean is the mean raw output.
+func LeastSquares(g *nn.Graph, name string, x *gorgonia.Node, target float64) (*gorgonia.Node, *Stat) {
+	return elementwise(g, name, "least_squares_grad", x, func(v float64) (float64, float64) { return LSElem(v, target) })
+}
+
+// elementwise adds mean f(x) over x to the graph, f returning a term and
+// its derivative, accumulated in float64.
+func elementwise(g *nn.Graph, name, gradName string, x *gorgonia.Node, f func(float64) (float64, float64)) (*gorgonia.Node, *Stat) {
+	st := &Stat{}
+	if g.Err() != nil {
+		return nil, st
+	}
+	s := x.Shape().Clone()
+	size := float64(s.TotalSize())
+	n, _ := g.Apply(nn.OpSpec{
+		Name: name,
+		In:   []tensor.Shape{s}, DiffWRT: []bool{true},
+		Forward: func(v [][]float32, out []float32) error {
+			var acc, mean float64
+			for _, e := range v[0] {
+				l, _ := f(float64(e))
+				acc += l
+				mean += float64(e)
+			}
+			st.Loss, st.Mean = acc/size, mean/size
+			if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
+				return fmt.Errorf("is %v", st.Loss)
+			}
+			out[0] = float32(st.Loss)
+			return nil
+		},
+		Backward: func(need []bool, v gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+			dx, _ := g.Apply(nn.OpSpec{
+				Name: gradName, In: []tensor.Shape{s, nil}, Out: s,
+				Forward: func(v [][]float32, dx []float32) error {
+					gs := float64(v[1][0]) / size
+					for i, e := range v[0] {
+						_, d := f(float64(e))
+						dx[i] = float32(gs * d)
+					}
+					return nil
+				},
+			}, v[0], grad)
+			return gorgonia.Nodes{dx}, g.Err()
+		},
+	}, x)
 	return n, st
 }

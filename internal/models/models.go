@@ -41,7 +41,29 @@ const (
 	// returns K class logits (K, B), the fake class implicit; see
 	// internal/losses for the losses.
 	SemiSupervised
+	// Hinge: D minimises mean max(0, 1 − D(x)) + mean max(0, 1 + D(G(z))),
+	// G minimises −mean D(G(z)) (Lim & Ye 2017, Miyato et al. 2018).
+	Hinge
+	// LSGAN: least squares (Mao et al. 2017), the 0-1-1 coding: D
+	// minimises ½ mean (D(x) − 1)² + ½ mean D(G(z))², G ½ mean (D(G(z)) − 1)².
+	LSGAN
 )
+
+// LossNames maps the values of the config key loss to loss kinds.
+var LossNames = map[string]Loss{"bce": BCE, "hinge": Hinge, "lsgan": LSGAN, "wasserstein": Wasserstein}
+
+// String returns the loss's config name.
+func (l Loss) String() string {
+	for n, v := range LossNames {
+		if v == l {
+			return n
+		}
+	}
+	if l == SemiSupervised {
+		return "semi-supervised"
+	}
+	return fmt.Sprintf("Loss(%d)", int(l))
+}
 
 // Net is one of a GAN's two networks.
 type Net interface {
@@ -241,5 +263,16 @@ func ForConfig(cfg config.Config, classes int, r *rng.RNG) (*GAN, error) {
 	if s.Classes == 0 {
 		s.Classes = 10
 	}
-	return Build(cfg.Model, s, r)
+	m, err := Build(cfg.Model, s, r)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Loss != "" {
+		l, ok := LossNames[cfg.Loss]
+		if !ok || m.Loss == SemiSupervised {
+			return nil, fmt.Errorf("model %s: loss %q: want one of bce, hinge, lsgan, wasserstein, for a model with one D output", m.Name, cfg.Loss)
+		}
+		m.Loss = l
+	}
+	return m, nil
 }

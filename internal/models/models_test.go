@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/gen"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/rng"
@@ -169,5 +170,32 @@ func TestSGANShapes(t *testing.T) {
 	dc, _ := models.New("dcgan", 100, rng.New(1, 1))
 	if _, err := gen.NewClassifier(dc, 4); err == nil || !strings.Contains(err.Error(), "sgan") {
 		t.Errorf("classifier of a dcgan: %v", err)
+	}
+}
+
+// The config key loss replaces the model's own loss; empty keeps it.
+func TestForConfigLoss(t *testing.T) {
+	cases := []struct {
+		model, loss string
+		want        models.Loss
+	}{
+		{"dcgan", "", models.BCE}, {"wgan", "", models.Wasserstein}, {"dcgan", "hinge", models.Hinge},
+		{"cgan", "lsgan", models.LSGAN}, {"wgan", "bce", models.BCE}, {"gan", "wasserstein", models.Wasserstein},
+	}
+	for _, c := range cases {
+		cfg := config.Default()
+		cfg.Model, cfg.Loss, cfg.Width = c.model, c.loss, 4
+		m, err := models.ForConfig(cfg, 10, rng.New(1, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Loss != c.want {
+			t.Errorf("%s with loss %q: %v, want %v", c.model, c.loss, m.Loss, c.want)
+		}
+	}
+	cfg := config.Default()
+	cfg.Model, cfg.Loss = "sgan", "hinge"
+	if _, err := models.ForConfig(cfg, 10, rng.New(1, 1)); err == nil {
+		t.Error("sgan with loss hinge: no error")
 	}
 }

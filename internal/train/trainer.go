@@ -128,6 +128,14 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	case models.Wasserstein:
 		lossReal, t.dReal = losses.Mean(dGraph, "critic mean on real images", outReal, -1)
 		lossFake, t.dFake = losses.Mean(dGraph, "critic mean on fake images", outFake, +1)
+	case models.Hinge:
+		lossReal, t.dReal = losses.Hinge(dGraph, "D hinge loss on real images", outReal, +1)
+		lossFake, t.dFake = losses.Hinge(dGraph, "D hinge loss on fake images", outFake, -1)
+	case models.LSGAN:
+		lossReal, t.dReal = losses.LeastSquares(dGraph, "D least-squares loss on real images", outReal, 1)
+		lossFake, t.dFake = losses.LeastSquares(dGraph, "D least-squares loss on fake images", outFake, 0)
+	default:
+		return nil, fmt.Errorf("train: model %s: no losses for loss kind %v", model.Name, model.Loss)
 	}
 	dGraph.Backward(losses.Sum(dGraph, lossReal, lossFake))
 	if t.dm, err = dGraph.Compile(); err != nil {
@@ -151,8 +159,10 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	switch model.Loss {
 	case models.BCE:
 		lossG, t.gFake = losses.BCE(gGraph, "G loss", outFake, 1) // non-saturating: −log D(G(z))
-	case models.Wasserstein:
+	case models.Wasserstein, models.Hinge:
 		lossG, t.gFake = losses.Mean(gGraph, "G loss", outFake, -1)
+	case models.LSGAN:
+		lossG, t.gFake = losses.LeastSquares(gGraph, "G loss", outFake, 1)
 	}
 	gGraph.Backward(lossG)
 	if t.gm, err = gGraph.Compile(); err != nil {
@@ -265,7 +275,7 @@ func step(o optim.Optimizer, m *nn.Machine) error {
 // Losses are the values of the last D and G steps.
 type Losses struct {
 	LossD, LossG   float64
-	DReal, DFake   float64 // BCE: mean D(x) and D(G(z)); WGAN: mean critic values
+	DReal, DFake   float64 // BCE: mean D(x) and D(G(z)); WGAN, hinge, LSGAN: mean raw outputs
 	EarthMover     float64 // WGAN: mean C(real) − mean C(fake)
 	LossDR, LossDF float64
 	// sgan: the labelled batch's cross-entropy (part of LossD) and
