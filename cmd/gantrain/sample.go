@@ -92,7 +92,8 @@ written in place, and a symbolic link's target is written.`,
 	return cmd
 }
 
-// openCheckpoint resolves --run / --checkpoint and loads the model.
+// openCheckpoint resolves --run / --checkpoint and loads the model, with
+// the moving average of G (train.ema) in place of G when it was saved.
 func openCheckpoint(run, dir string) (*checkpoint.Checkpoint, *models.GAN, error) {
 	switch {
 	case run != "" && dir != "":
@@ -116,6 +117,12 @@ func openCheckpoint(run, dir string) (*checkpoint.Checkpoint, *models.GAN, error
 	}
 	if err := c.LoadModel(m); err != nil {
 		return nil, nil, err
+	}
+	// A run trained with train.ema samples from the moving average of G.
+	if c.HasEMA() {
+		if err := c.LoadEMA(m.G); err != nil {
+			return nil, nil, err
+		}
 	}
 	return c, m, nil
 }

@@ -4,6 +4,9 @@
 //	    model.safetensors   G and D weights and batch-norm statistics, with
 //	                        PyTorch names and layouts
 //	    optim.safetensors   optimiser state (Adam moments, RMSProp averages)
+//	    g_ema.safetensors   train.ema > 0 only: the moving average of G's
+//	                        weights (and G's batch-norm statistics), under
+//	                        G's names
 //	    state.json          format version, model, step, epoch, config, data
 //	                        order and RNG states
 //	<run>/checkpoints/latest  name of the newest complete checkpoint
@@ -30,11 +33,13 @@ import (
 	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/fsutil"
+	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/oneline"
 	"github.com/gantrain/gantrain/internal/optim"
 	"github.com/gantrain/gantrain/internal/safetensors"
+	"gorgonia.org/gorgonia"
 )
 
 // FormatVersion is the version of the checkpoint layout written here.
@@ -44,6 +49,8 @@ const FormatVersion = 1
 const (
 	ModelFile = "model.safetensors"
 	OptimFile = "optim.safetensors"
+	// EMAFile holds the moving average of G's weights (train.ema).
+	EMAFile   = "g_ema.safetensors"
 	StateFile = "state.json"
 	// LatestFile, in the checkpoints directory, names the newest checkpoint.
 	LatestFile = "latest"
@@ -91,9 +98,21 @@ func Dir(runDir string, step int) string {
 	return filepath.Join(runDir, "checkpoints", fmt.Sprintf("step-%06d", step))
 }
 
+// SaveOption adds to what Save writes.
+type SaveOption func(*saveExtras)
+
+type saveExtras struct{ ema models.Net }
+
+// WithEMA saves g, the moving average of the model's generator, in EMAFile.
+func WithEMA(g models.Net) SaveOption { return func(e *saveExtras) { e.ema = g } }
+
 // Save writes a checkpoint of model (and optimisers) for st.Step under
 // runDir and returns its directory.
-func Save(runDir string, st State, model *models.GAN, opts []Optim) (string, error) {
+func Save(runDir string, st State, model *models.GAN, opts []Optim, more ...SaveOption) (string, error) {
+	var extras saveExtras
+	for _, f := range more {
+		f(&extras)
+	}
 	st.FormatVersion = FormatVersion
 	st.Model = model.Name
 	st.Time = time.Now().UTC().Format(time.RFC3339)
@@ -121,6 +140,15 @@ func Save(runDir string, st State, model *models.GAN, opts []Optim) (string, err
 	meta := map[string]string{"format": "gantrain", "model": model.Name, "step": strconv.Itoa(st.Step)}
 	if err := writeTensors(filepath.Join(tmp, ModelFile), weights, meta); err != nil {
 		return fail(err)
+	}
+	if extras.ema != nil {
+		ts, err := modelTensors(&models.GAN{G: extras.ema, D: noNet{}})
+		if err != nil {
+			return fail(err)
+		}
+		if err := writeTensors(filepath.Join(tmp, EMAFile), ts, map[string]string{"format": "gantrain-ema", "model": model.Name}); err != nil {
+			return fail(err)
+		}
 	}
 	if len(opts) > 0 {
 		st.Optim = map[string]OptimState{}
@@ -277,6 +305,7 @@ type Checkpoint struct {
 	State State
 	model *safetensors.File
 	optim *safetensors.File // nil when absent
+	ema   *safetensors.File // nil when absent
 	bare  bool              // Dir is a weights file with no state (readWeights)
 }
 
@@ -324,6 +353,11 @@ func Read(dir string) (*Checkpoint, error) {
 	}
 	if m := c.model.Metadata["model"]; m != "" && m != c.State.Model {
 		return nil, fmt.Errorf("checkpoint: %s holds %s weights, but %s says model %s", filepath.Join(dir, ModelFile), m, StateFile, c.State.Model)
+	}
+	if _, err := os.Stat(filepath.Join(dir, EMAFile)); err == nil {
+		if c.ema, err = safetensors.ReadFile(filepath.Join(dir, EMAFile)); err != nil {
+			return nil, fmt.Errorf("checkpoint: %w", err)
+		}
 	}
 	optPath := filepath.Join(dir, OptimFile)
 	if _, err := os.Stat(optPath); err == nil {
@@ -426,6 +460,27 @@ func checkTensor(t safetensors.Tensor, shape []int) ([]float32, error) {
 	}
 	return v, nil
 }
+
+// HasEMA reports whether the checkpoint holds the moving average of G's
+// weights (train.ema).
+func (c *Checkpoint) HasEMA() bool { return c.ema != nil }
+
+// LoadEMA copies the moving average of G's weights into g, a generator of
+// the checkpoint's model, with LoadTensors' checks.
+func (c *Checkpoint) LoadEMA(g models.Net) error {
+	if c.ema == nil {
+		return fmt.Errorf("checkpoint: %s holds no moving average of G (%s; train.ema was 0)", c.Dir, EMAFile)
+	}
+	return LoadTensors(filepath.Join(c.Dir, EMAFile), c.ema, &models.GAN{Name: c.State.Model, G: g, D: noNet{}})
+}
+
+// noNet is a network without tensors: the D beside a lone generator.
+type noNet struct{}
+
+func (noNet) Forward(*nn.Graph, *gorgonia.Node, *gorgonia.Node) *gorgonia.Node { return nil }
+func (noNet) Params() []*nn.Param                                              { return nil }
+func (noNet) Buffers() []nn.Buffer                                             { return nil }
+func (noNet) BatchNorms() []*kernels.BNStats                                   { return nil }
 
 // HasOptim reports whether the checkpoint holds optimiser state.
 func (c *Checkpoint) HasOptim() bool { return c.optim != nil && c.State.Optim != nil }

@@ -173,7 +173,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	total := TotalSteps(cfg, batcher.BatchesPerEpoch())
 
-	sampler, err := gen.NewSampler(model, 64)
+	// Samples and evaluations come from the moving average of G when
+	// there is one.
+	sampled := model
+	if t.EMA != nil {
+		ema := *model
+		ema.G = t.EMA
+		sampled = &ema
+	}
+	sampler, err := gen.NewSampler(sampled, 64)
 	if err != nil {
 		return nil, err
 	}
@@ -190,6 +198,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err := Finite(model.Params()); err != nil {
 			return "", fmt.Errorf("step %d: not saving a checkpoint: %v", step, err)
 		}
+		var more []checkpoint.SaveOption
+		if t.EMA != nil {
+			if err := Finite(t.EMA.Params()); err != nil {
+				return "", fmt.Errorf("step %d: not saving a checkpoint: moving average of G: %v", step, err)
+			}
+			more = append(more, checkpoint.WithEMA(t.EMA))
+		}
 		bs := batcher.State()
 		nb, _ := noise.MarshalBinary()
 		dir, err := checkpoint.Save(o.RunDir, checkpoint.State{
@@ -199,7 +214,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}, model, []checkpoint.Optim{
 			{Net: "g", O: t.OptG, Params: model.G.Params()},
 			{Net: "d", O: t.OptD, Params: model.D.Params()},
-		})
+		}, more...)
 		if err != nil {
 			return "", err
 		}
@@ -398,6 +413,14 @@ func restore(c *checkpoint.Checkpoint, t *Trainer, b *data.Batcher) (int, error)
 	}
 	if err := c.LoadOptim(checkpoint.Optim{Net: "d", O: t.OptD, Params: t.Model.D.Params()}); err != nil {
 		return 0, err
+	}
+	if t.EMA != nil {
+		if !c.HasEMA() {
+			return 0, fmt.Errorf("checkpoint: %s has no moving average of G (%s): it was trained with train.ema 0; resume with train.ema=0, or start a new run", c.Dir, checkpoint.EMAFile)
+		}
+		if err := c.LoadEMA(t.EMA); err != nil {
+			return 0, err
+		}
 	}
 	if c.State.Batcher != nil {
 		if err := b.Restore(*c.State.Batcher); err != nil {

@@ -2,7 +2,9 @@ package train
 
 import (
 	"context"
+	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,8 +50,11 @@ func weights(t *testing.T, dir string) map[string][]byte {
 		t.Fatal(err)
 	}
 	out := map[string][]byte{}
-	for _, name := range []string{checkpoint.ModelFile, checkpoint.OptimFile} {
+	for _, name := range []string{checkpoint.ModelFile, checkpoint.OptimFile, checkpoint.EMAFile} {
 		f, err := safetensors.ReadFile(filepath.Join(latest, name))
+		if name == checkpoint.EMAFile && errors.Is(err, os.ErrNotExist) {
+			continue // train.ema 0
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,6 +90,18 @@ func TestResumeIsExact(t *testing.T) {
 		{"sgan-non-saturating-flip", sganConfig(func(c *config.Config) { c.SGAN.GLoss, c.Data.Flip = "non_saturating", true })},
 		{"sgan-supervised-only", sganConfig(func(c *config.Config) { c.Train.SupervisedOnly = true })},
 		{"sgan-all-labels", sganConfig(func(c *config.Config) { c.Data.Labeled = 0 })},
+		// The remedies: the moving average of G, the hinge and LSGAN losses.
+		{"dcgan-ema-hinge", func(s int) config.Config {
+			c := tinyConfig("dcgan", s)
+			c.Train.EMA, c.Loss = 0.9, "hinge"
+			return c
+		}},
+		{"wgan-ema", func(s int) config.Config { c := tinyConfig("wgan", s); c.Train.EMA = 0.5; return c }},
+		{"cgan-ema-lsgan", func(s int) config.Config {
+			c := tinyConfig("cgan", s)
+			c.Train.EMA, c.Loss = 0.99, "lsgan"
+			return c
+		}},
 	} {
 		name, cfgFor := tc.name, tc.cfg
 		t.Run(name, func(t *testing.T) {
@@ -113,6 +130,9 @@ func TestResumeIsExact(t *testing.T) {
 			a, b := weights(t, whole), weights(t, split)
 			if len(a) != len(b) || len(a) == 0 {
 				t.Fatalf("%d tensors vs %d", len(a), len(b))
+			}
+			if _, ok := a[checkpoint.EMAFile+":g.up2.weight"]; ok != (cfgFor(n).Train.EMA > 0) {
+				t.Errorf("moving average of G saved: %v, train.ema %g", ok, cfgFor(n).Train.EMA)
 			}
 			for key, va := range a {
 				if string(va) != string(b[key]) {

@@ -59,6 +59,11 @@ type Trainer struct {
 	dReal, dFake, gFake *losses.Stat
 	sup                 *losses.Stat // sgan: the labelled batch's cross-entropy and accuracy
 
+	// EMA is the moving average of G's weights (train.ema > 0), updated
+	// after every G step; nil when off. It shares no tensor with G.
+	EMA     models.Net
+	emaBeta float32
+
 	Noise *rng.RNG
 	// Time spent in D steps (with their generator passes) and G steps.
 	TimeD, TimeG time.Duration
@@ -90,6 +95,15 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	}
 	if t.OptG, err = optim.New(cfg.Optim.G); err != nil {
 		return nil, err
+	}
+	if cfg.Train.EMA > 0 {
+		// A second generator of the same shape, holding a copy of G.
+		twin, err := models.Build(model.Name, model.Shape(), rng.New(0, 0))
+		if err != nil {
+			return nil, fmt.Errorf("train: the moving average of G: %w", err)
+		}
+		t.EMA, t.emaBeta = twin.G, float32(cfg.Train.EMA)
+		copyNet(t.EMA, model.G)
 	}
 	if model.Loss == models.SemiSupervised {
 		return newSGANTrainer(cfg, t, o)
@@ -215,7 +229,7 @@ func (t *Trainer) Step(next func() error) error {
 	return err
 }
 
-// runG runs the G graph and updates G.
+// runG runs the G graph, updates G and its moving average.
 func (t *Trainer) runG() error {
 	if err := t.gm.Run(); err != nil {
 		return fmt.Errorf("generator step: %w", err)
@@ -223,7 +237,46 @@ func (t *Trainer) runG() error {
 	if err := step(t.OptG, t.gm); err != nil {
 		return fmt.Errorf("generator update: %w", err)
 	}
+	t.updateEMA()
 	return nil
+}
+
+// updateEMA moves the average towards G: θ_ema ← β·θ_ema + (1−β)·θ, in
+// float32, and copies G's batch-norm statistics (a no-op without EMA).
+func (t *Trainer) updateEMA() {
+	if t.EMA == nil {
+		return
+	}
+	b := t.emaBeta
+	c := 1 - b
+	src := t.Model.G.Params()
+	for i, p := range t.EMA.Params() {
+		e, g := p.Data(), src[i].Data()
+		for j := range e {
+			e[j] = b*e[j] + c*g[j]
+		}
+	}
+	copyBuffers(t.EMA, t.Model.G)
+}
+
+// copyNet copies src's params and buffers into dst, a net of the same shape.
+func copyNet(dst, src models.Net) {
+	sp := src.Params()
+	for i, p := range dst.Params() {
+		copy(p.Data(), sp[i].Data())
+	}
+	copyBuffers(dst, src)
+}
+
+func copyBuffers(dst, src models.Net) {
+	sb := src.Buffers()
+	for i, b := range dst.Buffers() {
+		if b.Count != nil {
+			*b.Count = *sb[i].Count
+		} else {
+			copy(b.Data, sb[i].Data)
+		}
+	}
 }
 
 // runD runs the D graph on the loaded batch and noise and updates D.
