@@ -102,6 +102,9 @@ type GAN struct {
 	C, H, W    int // image shape
 	Width      int // base channel count of the convolutional networks
 	G, D       Net
+	// SN is the spectral normalisation of D's weight matrices (Shape's
+	// SpectralNorm), nil without it; its u vectors are saved buffers.
+	SN []*nn.SpectralNorm
 }
 
 // Shape is what a model is built for.
@@ -114,6 +117,10 @@ type Shape struct {
 	// Width is the base channel count of the convolutional networks
 	// (pytorch/examples' ngf = ndf); 0 means DefaultWidth.
 	Width int
+	// SpectralNorm normalises every weight matrix and convolution kernel
+	// of D (not embeddings, not batch norm) by its largest singular value
+	// (config key spectral_norm); not for classifier models.
+	SpectralNorm bool
 }
 
 // DefaultWidth is the base width of the DCGAN family: at 28 px it gives the
@@ -227,7 +234,19 @@ func Build(name string, s Shape, r *rng.RNG) (*GAN, error) {
 	if err := s.check(spec.Conditional, spec.Classifier, spec.Conv); err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
+	if s.SpectralNorm && spec.Classifier {
+		return nil, fmt.Errorf("model %s: spectral normalisation is for a D with one output, not a classifier", name)
+	}
 	m := spec.New(s, r)
+	if s.SpectralNorm {
+		// u vectors drawn after every weight, so the weights are those
+		// of the same seed without spectral normalisation.
+		for _, p := range m.D.Params() {
+			if len(p.Shape()) >= 2 && !strings.Contains(p.Name, "embed") {
+				m.SN = append(m.SN, nn.NewSpectralNorm(p, r))
+			}
+		}
+	}
 	m.Name, m.Conditional, m.Classifier, m.Latent, m.C, m.H, m.W, m.Width = name, spec.Conditional, spec.Classifier, s.Latent, s.C, s.H, s.W, s.Width
 	if spec.Conditional || spec.Classifier {
 		m.Classes = s.Classes
@@ -237,14 +256,21 @@ func Build(name string, s Shape, r *rng.RNG) (*GAN, error) {
 
 // Shape returns the shape the model was built for.
 func (m *GAN) Shape() Shape {
-	return Shape{Latent: m.Latent, C: m.C, H: m.H, W: m.W, Classes: m.Classes, Width: m.Width}
+	return Shape{Latent: m.Latent, C: m.C, H: m.H, W: m.W, Classes: m.Classes, Width: m.Width, SpectralNorm: m.SN != nil}
 }
 
 // Params returns G's then D's params.
 func (m *GAN) Params() []*nn.Param { return append(m.G.Params(), m.D.Params()...) }
 
-// Buffers returns G's then D's buffers.
-func (m *GAN) Buffers() []nn.Buffer { return append(m.G.Buffers(), m.D.Buffers()...) }
+// Buffers returns G's then D's buffers, then the u vectors of D's
+// spectral normalisation (named <weight>_u, as PyTorch names them).
+func (m *GAN) Buffers() []nn.Buffer {
+	bs := append(m.G.Buffers(), m.D.Buffers()...)
+	for _, s := range m.SN {
+		bs = append(bs, s.Buffer())
+	}
+	return bs
+}
 
 // ForConfig builds the model cfg names for the data cfg records
 // (data.size and data.channels, set by training from the data it loaded; 0
@@ -253,7 +279,7 @@ func (m *GAN) Buffers() []nn.Buffer { return append(m.G.Buffers(), m.D.Buffers()
 // runs) and cfg's width (0: DefaultWidth).
 func ForConfig(cfg config.Config, classes int, r *rng.RNG) (*GAN, error) {
 	s := Shape{Latent: cfg.LatentDim, C: cfg.Data.Channels, H: cfg.Data.Size, W: cfg.Data.Size,
-		Classes: classes, Width: cfg.Width}
+		Classes: classes, Width: cfg.Width, SpectralNorm: cfg.SpectralNorm}
 	if s.H == 0 {
 		s.H, s.W = 28, 28
 	}

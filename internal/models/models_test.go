@@ -199,3 +199,44 @@ func TestForConfigLoss(t *testing.T) {
 		t.Error("sgan with loss hinge: no error")
 	}
 }
+
+// Spectral normalisation covers D's weight matrices and kernels (not its
+// embedding, not batch norm, not G), leaves the seed's weights as they are,
+// saves a u per weight, and is refused for the classifier D.
+func TestSpectralNormParams(t *testing.T) {
+	s := models.MNIST(100)
+	s.Width = 8
+	plain, err := models.Build("cgan", s, rng.New(2, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SpectralNorm = true
+	m, err := models.Build("cgan", s, rng.New(2, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, sn := range m.SN {
+		names = append(names, sn.P.Name)
+	}
+	if got, want := strings.Join(names, ","), "d.conv1.weight,d.conv2.weight,d.fc.weight"; got != want {
+		t.Errorf("normalised %s, want %s", got, want)
+	}
+	pp := plain.Params()
+	for i, p := range m.Params() {
+		for j, v := range p.Data() {
+			if v != pp[i].Data()[j] {
+				t.Fatalf("%s[%d] changed by spectral_norm", p.Name, j)
+			}
+		}
+	}
+	if n, k := len(m.Buffers()), len(plain.Buffers()); n != k+3 || m.Buffers()[k].Name != "d.conv1.weight_u" {
+		t.Errorf("%d buffers (first extra %s), want %d + 3 u vectors", n, m.Buffers()[k].Name, k)
+	}
+	if !m.Shape().SpectralNorm || plain.Shape().SpectralNorm {
+		t.Error("Shape does not record spectral_norm")
+	}
+	if _, err := models.Build("sgan", s, rng.New(2, 1)); err == nil {
+		t.Error("sgan with spectral norm: no error")
+	}
+}

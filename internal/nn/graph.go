@@ -51,6 +51,7 @@ type Graph struct {
 	learnNodes []*gorgonia.Node          // in the order params were first used
 	learnP     []*Param                  //
 	plain      bool                      // no fused ops, no shared im2col (SetPlain)
+	sn         map[*Param]*snUse         // spectrally normalised params (SpectralNorm)
 	err        error
 }
 
@@ -102,7 +103,8 @@ func (g *Graph) fail(err error) {
 	}
 }
 
-// Param returns the node of p in this graph, creating it on first use.
+// Param returns the node of p in this graph, creating it on first use
+// (W/σ for a param under SpectralNorm).
 func (g *Graph) Param(p *Param) *gorgonia.Node {
 	if g.err != nil {
 		return nil
@@ -112,12 +114,15 @@ func (g *Graph) Param(p *Param) *gorgonia.Node {
 	}
 	s := p.T.Shape()
 	n := gorgonia.NewTensor(g.Expr, tensor.Float32, s.Dims(), gorgonia.WithShape(s.Clone()...), gorgonia.WithName(p.Name), gorgonia.WithValue(p.T))
-	g.paramNodes[p] = n
 	if g.learnable[p] {
 		g.need[n] = true
 		g.learnNodes = append(g.learnNodes, n)
 		g.learnP = append(g.learnP, p)
 	}
+	if use, ok := g.sn[p]; ok {
+		n = g.spectralNorm(n, use) // every user reads W/σ
+	}
+	g.paramNodes[p] = n
 	return n
 }
 

@@ -96,6 +96,16 @@ func TestResumeIsExact(t *testing.T) {
 			c.Train.EMA, c.Loss = 0.9, "hinge"
 			return c
 		}},
+		{"dcgan-spectral-norm", func(s int) config.Config {
+			c := tinyConfig("dcgan", s)
+			c.SpectralNorm = true
+			return c
+		}},
+		{"wgan-spectral-norm-ema-hinge", func(s int) config.Config {
+			c := tinyConfig("wgan", s)
+			c.SpectralNorm, c.Train.EMA, c.Loss = true, 0.999, "hinge"
+			return c
+		}},
 		{"wgan-ema", func(s int) config.Config { c := tinyConfig("wgan", s); c.Train.EMA = 0.5; return c }},
 		{"cgan-ema-lsgan", func(s int) config.Config {
 			c := tinyConfig("cgan", s)
@@ -133,6 +143,9 @@ func TestResumeIsExact(t *testing.T) {
 			}
 			if _, ok := a[checkpoint.EMAFile+":g.up2.weight"]; ok != (cfgFor(n).Train.EMA > 0) {
 				t.Errorf("moving average of G saved: %v, train.ema %g", ok, cfgFor(n).Train.EMA)
+			}
+			if _, ok := a[checkpoint.ModelFile+":d.conv2.weight_u"]; ok != cfgFor(n).SpectralNorm {
+				t.Errorf("spectral norm's u saved: %v, spectral_norm %v", ok, cfgFor(n).SpectralNorm)
 			}
 			for key, va := range a {
 				if string(va) != string(b[key]) {

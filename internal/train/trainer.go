@@ -119,6 +119,7 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	// D graph: only D's params are differentiated, so no gradient reaches G.
 	dGraph := nn.NewGraph(true, model.D.Params()...)
 	dGraph.SetPlain(o.plain)
+	dGraph.SpectralNorm(true, model.SN...) // this graph's run is the step's power iteration
 	var yFake, yReal *gorgonia.Node
 	if model.Conditional {
 		yFake = dGraph.InputFrom("fake_labels", yT)
@@ -159,6 +160,7 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	// G graph.
 	gGraph := nn.NewGraph(true, model.G.Params()...)
 	gGraph.SetPlain(o.plain)
+	gGraph.SpectralNorm(false, model.SN...) // D's σ as the D step left its u
 	if t.NCritic == 1 {
 		// The D graph's generator pass has counted this batch already.
 		gGraph.FreezeStats(model.G.BatchNorms()...)
