@@ -9,13 +9,13 @@ import (
 	"github.com/gantrain/gantrain/internal/safetensors"
 )
 
-// A run trained with train.ema (and spectral_norm) saves the moving average
-// of G beside G, and
-// the commands that generate (sample, eval, interpolate, … through
-// openCheckpoint) use it in place of G.
+// A run trained with train.ema (spectral_norm and minibatch_std on too)
+// saves the moving average of G beside G, and the commands that generate
+// (sample, eval, interpolate, … through openCheckpoint) use it in place of
+// G.
 func TestEMARunSamplesFromTheAverage(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	if code, _, errOut := gantrain(t, tinyArgs(dir, 4, "--set", "train.ema=0.9", "--set", "loss=hinge", "--set", "spectral_norm=true")...); code != 0 {
+	if code, _, errOut := gantrain(t, tinyArgs(dir, 4, "--set", "train.ema=0.9", "--set", "loss=hinge", "--set", "spectral_norm=true", "--set", "minibatch_std=true")...); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	latest, err := checkpoint.Latest(dir)

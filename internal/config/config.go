@@ -30,7 +30,11 @@ type Config struct {
 	// SpectralNorm divides each of D's weight matrices (convolution
 	// kernels as (out, in·kh·kw)) by its largest singular value, estimated
 	// by one power iteration per D step (Miyato et al. 2018). Not for sgan.
-	SpectralNorm bool   `mapstructure:"spectral_norm" yaml:"spectral_norm" json:"spectral_norm"`
+	SpectralNorm bool `mapstructure:"spectral_norm" yaml:"spectral_norm" json:"spectral_norm"`
+	// MinibatchStd adds to D, before its last layer, a feature map of the
+	// batch's mean standard deviation (Karras et al. 2018). dcgan, cgan
+	// and wgan only.
+	MinibatchStd bool   `mapstructure:"minibatch_std" yaml:"minibatch_std" json:"minibatch_std"`
 	Data         Data   `mapstructure:"data" yaml:"data" json:"data"`
 	Train        Train  `mapstructure:"train" yaml:"train" json:"train"`
 	Optim        Optim  `mapstructure:"optim" yaml:"optim" json:"optim"`
@@ -257,6 +261,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SpectralNorm && c.Model == "sgan" {
 		bad("spectral_norm", "normalises the D of a model with one D output; not available for sgan")
+	}
+	if c.MinibatchStd && (c.Model == "sgan" || c.Model == "gan") {
+		bad("minibatch_std", "is a layer of the convolutional D with one output (dcgan, cgan, wgan); model is %s", c.Model)
 	}
 	if t.LogEvery < 1 {
 		bad("train.log_every", "must be ≥ 1, got %d", t.LogEvery)

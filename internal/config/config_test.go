@@ -22,16 +22,17 @@ func TestDefaultIsValid(t *testing.T) {
 	// The remedies' keys are off by default; on, they are valid for the
 	// DCGAN family and refused for sgan, naming the key.
 	d := Default()
-	if d.Loss != "" || d.Train.EMA != 0 || d.SpectralNorm {
+	if d.Loss != "" || d.Train.EMA != 0 || d.SpectralNorm || d.MinibatchStd {
 		t.Errorf("remedies on by default: loss %q, train.ema %g, spectral_norm %v", d.Loss, d.Train.EMA, d.SpectralNorm)
 	}
-	d.Loss, d.Train.EMA, d.SpectralNorm = "hinge", 0.999, true
+	d.Loss, d.Train.EMA, d.SpectralNorm, d.MinibatchStd = "hinge", 0.999, true, true
 	if err := d.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	for key, mutate := range map[string]func(*Config){
 		"loss":          func(c *Config) { c.Loss = "lsgan" },
 		"spectral_norm": func(c *Config) { c.SpectralNorm = true },
+		"minibatch_std": func(c *Config) { c.MinibatchStd = true },
 	} {
 		c := Default()
 		c.Model = "sgan"

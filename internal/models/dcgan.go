@@ -52,10 +52,10 @@ func newDCGAN(loss Loss, s Shape, classes int, r *rng.RNG) *GAN {
 	m := &GAN{Loss: loss}
 	if s.H == 28 {
 		m.G = newDCGANGenerator(s.Latent, s.C, s.Width, classes, r)
-		m.D = newDCGANDiscriminator(s.C, s.Width, classes, 1, r)
+		m.D = newDCGANDiscriminator(s.C, s.Width, classes, 1, s.MinibatchStd, r)
 	} else {
 		m.G = newExamplesGenerator(s, classes, r)
-		m.D = newExamplesDiscriminator(s, classes, 1, r)
+		m.D = newExamplesDiscriminator(s, classes, 1, s.MinibatchStd, r)
 	}
 	return m
 }
@@ -67,10 +67,10 @@ func newSGAN(s Shape, r *rng.RNG) *GAN {
 	m := &GAN{Loss: SemiSupervised}
 	if s.H == 28 {
 		m.G = newDCGANGenerator(s.Latent, s.C, s.Width, 0, r)
-		m.D = newDCGANDiscriminator(s.C, s.Width, 0, s.Classes, r)
+		m.D = newDCGANDiscriminator(s.C, s.Width, 0, s.Classes, false, r)
 	} else {
 		m.G = newExamplesGenerator(s, 0, r)
-		m.D = newExamplesDiscriminator(s, 0, s.Classes, r)
+		m.D = newExamplesDiscriminator(s, 0, s.Classes, false, r)
 	}
 	return m
 }
@@ -160,25 +160,33 @@ type dcganDiscriminator struct {
 	conv2   *nn.Conv2dLayer
 	conv2BN *nn.BatchNormLayer
 	fc      *nn.LinearLayer
-	feat    int // 2·width·7·7
+	feat    int  // 2·width·7·7
+	mbstd   bool // a minibatch standard-deviation plane before fc
 }
 
 // newDCGANDiscriminator makes the discriminator; with classes > 0 it is
 // conditional: a (K, 784) label embedding becomes an extra input channel.
 //
 // outputs is the number of logits: 1, or K for the sgan's classifier.
-func newDCGANDiscriminator(c, width, classes, outputs int, r *rng.RNG) *dcganDiscriminator {
+// With mbstd, a 7×7 plane of the batch's standard deviation joins the
+// features before fc (minibatch_std), so fc has 49 more inputs.
+func newDCGANDiscriminator(c, width, classes, outputs int, mbstd bool, r *rng.RNG) *dcganDiscriminator {
 	inC := c
 	if classes > 0 {
 		inC++
 	}
 	feat := 2 * width * 7 * 7
+	fcIn := feat
+	if mbstd {
+		fcIn += 7 * 7
+	}
 	m := &dcganDiscriminator{
 		conv1:   nn.NewConv2d("d.conv1", inC, width, 4, 2, 1, true),
 		conv2:   nn.NewConv2d("d.conv2", width, 2*width, 4, 2, 1, false),
 		conv2BN: nn.NewBatchNorm("d.conv2_bn", 2*width, bnMomentum, bnEps),
-		fc:      nn.NewLinear("d.fc", feat, outputs, true),
+		fc:      nn.NewLinear("d.fc", fcIn, outputs, true),
 		feat:    feat,
+		mbstd:   mbstd,
 	}
 	if classes > 0 {
 		m.embed = nn.NewParam("d.embed.weight", classes, 28*28)
@@ -208,7 +216,10 @@ func (m *dcganDiscriminator) ForwardFeatures(g *nn.Graph, x, labels *gorgonia.No
 	h := m.conv1.Forward(g, x, kernels.LeakyReLU)             // (64, 14, 14, B)
 	h = m.conv2.Forward(g, h, kernels.Identity)               // (128, 7, 7, B)
 	h = m.conv2BN.Forward(g, h, kernels.LeakyReLU, m.feat, b) // (6272, B): PyTorch's (C, H, W) flatten
-	return h, m.fc.Forward(g, h, kernels.Identity)            // (1, B); sgan (K, B)
+	if m.mbstd {
+		return h, m.fc.Forward(g, g.MinibatchStd(h, m.feat+7*7, b), kernels.Identity) // (6272+49, B) → (1, B)
+	}
+	return h, m.fc.Forward(g, h, kernels.Identity) // (1, B); sgan (K, B)
 }
 
 func (m *dcganDiscriminator) Params() []*nn.Param {

@@ -126,11 +126,15 @@ type examplesDiscriminator struct {
 	convs []*nn.Conv2dLayer
 	bns   []*nn.BatchNormLayer // after convs[1 … n−1]
 	h, w  int
+	mbstd bool // a minibatch standard-deviation channel before the last convolution
 }
 
-func newExamplesDiscriminator(s Shape, classes, outputs int, r *rng.RNG) *examplesDiscriminator {
+// newExamplesDiscriminator makes pytorch/examples' D; with mbstd the last
+// convolution gets one more input channel: the batch's standard deviation
+// as a 4×4 plane (minibatch_std).
+func newExamplesDiscriminator(s Shape, classes, outputs int, mbstd bool, r *rng.RNG) *examplesDiscriminator {
 	n := upsamplings(s.H)
-	m := &examplesDiscriminator{h: s.H, w: s.W}
+	m := &examplesDiscriminator{h: s.H, w: s.W, mbstd: mbstd}
 	in := s.C
 	if classes > 0 {
 		m.embed = nn.NewParam("d.embed.weight", classes, s.H*s.W)
@@ -146,7 +150,11 @@ func newExamplesDiscriminator(s Shape, classes, outputs int, r *rng.RNG) *exampl
 		m.bns = append(m.bns, bn)
 		in *= 2
 	}
-	m.convs = append(m.convs, nn.NewConv2d(fmt.Sprintf("d.main.%d", 3*n-1), in, outputs, 4, 1, 0, false))
+	lastIn := in
+	if mbstd {
+		lastIn++
+	}
+	m.convs = append(m.convs, nn.NewConv2d(fmt.Sprintf("d.main.%d", 3*n-1), lastIn, outputs, 4, 1, 0, false))
 	for i, c := range m.convs {
 		c.Init(r, initStd)
 		if i >= 1 && i <= len(m.bns) {
@@ -184,6 +192,10 @@ func (m *examplesDiscriminator) forward(g *nn.Graph, x, labels *gorgonia.Node, f
 		features = g.Activation(h, kernels.Identity, h.Shape().TotalSize()/b, b) // (8w·4·4, B)
 	}
 	k := last.W.Shape()[0]
+	if m.mbstd && g.Err() == nil {
+		sh := h.Shape()
+		h = g.MinibatchStd(h, sh[0]+1, sh[1], sh[2], b) // (8w+1, 4, 4, B)
+	}
 	h = last.Forward(g, h, kernels.Identity)                 // (K, 1, 1, B); K = 1 but for sgan
 	return features, g.Activation(h, kernels.Identity, k, b) // (K, B) logits
 }

@@ -105,6 +105,8 @@ type GAN struct {
 	// SN is the spectral normalisation of D's weight matrices (Shape's
 	// SpectralNorm), nil without it; its u vectors are saved buffers.
 	SN []*nn.SpectralNorm
+	// MinibatchStd says D has the minibatch standard-deviation layer.
+	MinibatchStd bool
 }
 
 // Shape is what a model is built for.
@@ -121,6 +123,10 @@ type Shape struct {
 	// of D (not embeddings, not batch norm) by its largest singular value
 	// (config key spectral_norm); not for classifier models.
 	SpectralNorm bool
+	// MinibatchStd adds a minibatch standard-deviation feature map to D
+	// before its last layer (config key minibatch_std); the DCGAN family
+	// with one D output only.
+	MinibatchStd bool
 }
 
 // DefaultWidth is the base width of the DCGAN family: at 28 px it gives the
@@ -237,7 +243,11 @@ func Build(name string, s Shape, r *rng.RNG) (*GAN, error) {
 	if s.SpectralNorm && spec.Classifier {
 		return nil, fmt.Errorf("model %s: spectral normalisation is for a D with one output, not a classifier", name)
 	}
+	if s.MinibatchStd && (spec.Classifier || !spec.Conv) {
+		return nil, fmt.Errorf("model %s: the minibatch standard-deviation layer is for the convolutional D with one output (dcgan, cgan, wgan)", name)
+	}
 	m := spec.New(s, r)
+	m.MinibatchStd = s.MinibatchStd
 	if s.SpectralNorm {
 		// u vectors drawn after every weight, so the weights are those
 		// of the same seed without spectral normalisation.
@@ -256,7 +266,7 @@ func Build(name string, s Shape, r *rng.RNG) (*GAN, error) {
 
 // Shape returns the shape the model was built for.
 func (m *GAN) Shape() Shape {
-	return Shape{Latent: m.Latent, C: m.C, H: m.H, W: m.W, Classes: m.Classes, Width: m.Width, SpectralNorm: m.SN != nil}
+	return Shape{Latent: m.Latent, C: m.C, H: m.H, W: m.W, Classes: m.Classes, Width: m.Width, SpectralNorm: m.SN != nil, MinibatchStd: m.MinibatchStd}
 }
 
 // Params returns G's then D's params.
@@ -279,7 +289,7 @@ func (m *GAN) Buffers() []nn.Buffer {
 // runs) and cfg's width (0: DefaultWidth).
 func ForConfig(cfg config.Config, classes int, r *rng.RNG) (*GAN, error) {
 	s := Shape{Latent: cfg.LatentDim, C: cfg.Data.Channels, H: cfg.Data.Size, W: cfg.Data.Size,
-		Classes: classes, Width: cfg.Width, SpectralNorm: cfg.SpectralNorm}
+		Classes: classes, Width: cfg.Width, SpectralNorm: cfg.SpectralNorm, MinibatchStd: cfg.MinibatchStd}
 	if s.H == 0 {
 		s.H, s.W = 28, 28
 	}

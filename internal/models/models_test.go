@@ -240,3 +240,36 @@ func TestSpectralNormParams(t *testing.T) {
 		t.Error("sgan with spectral norm: no error")
 	}
 }
+
+// The minibatch standard-deviation layer widens D's last layer by one
+// plane (49 inputs at 28 px, one channel in pytorch/examples' layout), and
+// is refused where D is not the convolutional one-output D.
+func TestMinibatchStdShapes(t *testing.T) {
+	s := models.MNIST(100)
+	s.Width, s.MinibatchStd = 8, true
+	m, err := models.Build("dcgan", s, rng.New(2, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.D.Params() {
+		if p.Name == "d.fc.weight" && fmt.Sprint(p.Shape()) != "[1 833]" { // 2·8·7·7 + 49
+			t.Errorf("d.fc.weight %v, want [1 833]", p.Shape())
+		}
+	}
+	s32 := models.Shape{Latent: 10, C: 3, H: 32, W: 32, Width: 4, MinibatchStd: true}
+	if m, err = models.Build("wgan", s32, rng.New(2, 1)); err != nil {
+		t.Fatal(err)
+	}
+	ps := m.D.Params()
+	if last := ps[len(ps)-1]; fmt.Sprint(last.Shape()) != "[1 17 4 4]" { // 4·4 channels + 1
+		t.Errorf("%s %v, want [1 17 4 4]", last.Name, last.Shape())
+	}
+	if !m.Shape().MinibatchStd {
+		t.Error("Shape does not record minibatch_std")
+	}
+	for _, name := range []string{"sgan", "gan"} {
+		if _, err := models.Build(name, s, rng.New(2, 1)); err == nil {
+			t.Errorf("%s with minibatch_std: no error", name)
+		}
+	}
+}

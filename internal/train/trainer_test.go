@@ -48,6 +48,12 @@ func TestModelGradientsMatchFiniteDifferences(t *testing.T) {
 		gradientCheck(t, "cgan", sn, func(c *config.Config) { c.Loss = "hinge" })
 	})
 	t.Run("gan-spectral-norm", func(t *testing.T) { gradientCheck(t, "gan", sn) })
+	// The minibatch standard-deviation layer in D, in both layouts.
+	mb := models.MNIST(100)
+	mb.MinibatchStd = true
+	t.Run("dcgan-minibatch-std", func(t *testing.T) { gradientCheck(t, "dcgan", mb) })
+	mb32 := models.Shape{Latent: 100, C: 3, H: 32, W: 32, Classes: 5, Width: 4, MinibatchStd: true}
+	t.Run("cgan-minibatch-std-32px-rgb", func(t *testing.T) { gradientCheck(t, "cgan", mb32) })
 	t.Run("cgan-hinge", func(t *testing.T) {
 		gradientCheck(t, "cgan", models.MNIST(100), func(c *config.Config) { c.Loss = "hinge" })
 	})
@@ -76,6 +82,27 @@ func gradientCheck(t *testing.T, name string, shape models.Shape, edit ...func(*
 	}
 	if cfg.Loss != "" {
 		model.Loss = models.LossNames[cfg.Loss] // as models.ForConfig does
+	}
+	if shape.MinibatchStd {
+		// D's weights on the standard-deviation plane start as small as
+		// the others, and the plane's gradient is spread over every
+		// feature of the batch: make it weigh, so that the check sees it.
+		ps := model.D.Params()
+		w := ps[len(ps)-1]
+		if w.Name == "d.fc.bias" {
+			w = ps[len(ps)-2]
+		}
+		d, k := w.Data(), w.Shape()
+		per := len(d) / k[0] // inputs per output
+		plane := 16          // one 4×4 channel (pytorch/examples' layout)
+		if len(k) == 2 {
+			plane = 49 // a 7×7 plane of d.fc's inputs (28 px)
+		}
+		for o := 0; o < k[0]; o++ {
+			for j := per - plane; j < per; j++ {
+				d[o*per+j] = 0.2
+			}
+		}
 	}
 	tr, err := NewTrainer(cfg, model, rng.New(4, 1))
 	if err != nil {
