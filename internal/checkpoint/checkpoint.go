@@ -498,12 +498,22 @@ func (c *Checkpoint) LoadOptim(o Optim) error {
 	if saved.Name != o.O.Name() {
 		return fmt.Errorf("checkpoint: %s: optimiser of %q is %s, the config says %s", filepath.Join(c.Dir, StateFile), o.Net, saved.Name, o.O.Name())
 	}
+	return LoadOptimTensors(path, c.optim, saved, o)
+}
+
+// LoadOptimTensors restores o from the buffers "<param>.<buffer>" that f,
+// read from path, holds for the state saved (kind and step): every buffer
+// of every param must be there with the param's shape and finite values.
+func LoadOptimTensors(path string, f *safetensors.File, saved OptimState, o Optim) error {
+	if saved.Name != o.O.Name() {
+		return fmt.Errorf("checkpoint: %s: optimiser of %q is %s, the config says %s", path, o.Net, saved.Name, o.O.Name())
+	}
 	prefix := map[string]string{"adam": "exp_avg,exp_avg_sq", "rmsprop": "square_avg"}[saved.Name]
 	bufs := map[string][]float32{}
 	if saved.Step > 0 {
 		for i, p := range o.Params {
 			for _, buf := range strings.Split(prefix, ",") {
-				t, ok := c.optim.Get(p.Name + "." + buf)
+				t, ok := f.Get(p.Name + "." + buf)
 				if !ok {
 					return fmt.Errorf("checkpoint: %s: missing tensor %q", path, p.Name+"."+buf)
 				}

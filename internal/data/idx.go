@@ -30,6 +30,13 @@ func idxFiles(d config.Data) (images, labels string, classes []string, err error
 	return idxSplitFiles(d, "train")
 }
 
+// IDXFiles returns the training image and label files (labels "" when
+// there are none) of an IDX data set: mnist, fashion-mnist or idx.
+func IDXFiles(d config.Data) (images, labels string, err error) {
+	images, labels, _, err = idxFiles(d)
+	return images, labels, err
+}
+
 // idxSplitFiles is idxFiles for split "train" or "test" (the t10k files).
 func idxSplitFiles(d config.Data, split string) (images, labels string, classes []string, err error) {
 	switch d.Name {
