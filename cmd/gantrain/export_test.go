@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
 	"math"
 	"os"
 	"os/exec"
@@ -166,7 +169,8 @@ func torchPython(t *testing.T) (python, torchrun string) {
 }
 
 // The exported train.py continues a run under torchrun, two processes on
-// the CPU (gloo): its output imports into gantrain at the later step with
+// the CPU (gloo) — a 28 px cgan on IDX files (torchvision's MNIST) and a
+// 32 px RGB dcgan on a folder (ImageFolder) —: its output imports into gantrain at the later step with
 // the optimiser steps carried on, and gantrain's samples of the imported
 // run match PyTorch's generator within 1e-4 on the same z.
 func TestExportedTrainPyRoundTrip(t *testing.T) {
@@ -175,16 +179,33 @@ func TestExportedTrainPyRoundTrip(t *testing.T) {
 		t.Skip("starts PyTorch (about 20 s)")
 	}
 	tmp := t.TempDir()
-	for _, model := range []string{"cgan"} {
+	// A 32 px RGB folder of two classes, with transparency, for ImageFolder.
+	folder := filepath.Join(tmp, "folder")
+	for i := 0; i < 20; i++ {
+		img := image.NewNRGBA(image.Rect(0, 0, 40, 36))
+		for j := range img.Pix {
+			img.Pix[j] = uint8(i*37 + j*11)
+		}
+		dir := filepath.Join(folder, []string{"blue", "red"}[i%2])
+		os.MkdirAll(dir, 0o755)
+		var b bytes.Buffer
+		png.Encode(&b, img)
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("%02d.png", i)), b.Bytes(), 0o644)
+	}
+	for model, extra := range map[string][]string{
+		"cgan":  nil,
+		"dcgan": {"--set", "data.name=folder", "--set", "data.path=" + folder, "--set", "data.size=32", "--set", "width=8", "--set", "data.flip=true"},
+	} {
 		run := filepath.Join(tmp, model)
-		if code, _, errOut := gantrain(t, tinyArgs(run, 2, "--set", "model="+model, "--set", "eval.every=0")...); code != 0 {
+		args := tinyArgs(run, 2, append([]string{"--set", "model=" + model, "--set", "eval.every=0", "--set", "data.cache=" + filepath.Join(tmp, "cache")}, extra...)...)
+		if code, _, errOut := gantrain(t, args...); code != 0 {
 			t.Fatal(errOut)
 		}
 		ex := filepath.Join(tmp, model+"-torch")
 		if code, _, errOut := gantrain(t, "export", "--run", run, "--to", "pytorch", ex); code != 0 {
 			t.Fatal(errOut)
 		}
-		adamStepMatches(t, python, ex, checkpoint.Dir(run, 2), filepath.Join(tmp, "stepped.safetensors"))
+		adamStepMatches(t, python, ex, checkpoint.Dir(run, 2), filepath.Join(tmp, model+"-stepped.safetensors"))
 		out := filepath.Join(tmp, model+"-out")
 		cmd := exec.Command(torchrun, "--redirects", "2", "--tee", "2", "--standalone", "--nproc_per_node", "2",
 			"train.py", "--cpu", "--workers", "0", "--steps", "3", "--log-every", "1", "--out", out)
@@ -205,7 +226,7 @@ func TestExportedTrainPyRoundTrip(t *testing.T) {
 		if got := steps(ms); !slices.Equal(got, []float64{1, 2, 3, 4, 5}) {
 			t.Errorf("metrics steps %v, want 1…5 across the hand-over", got)
 		}
-		z, g := filepath.Join(tmp, "z.npy"), filepath.Join(tmp, "g.npy")
+		z, g := filepath.Join(tmp, model+"-z.npy"), filepath.Join(tmp, model+"-g.npy")
 		if code, _, errOut := gantrain(t, "sample", "--run", back, "--n", "4", "--save-z", z, "--format", "npy", "--out", g); code != 0 {
 			t.Fatal(errOut)
 		}

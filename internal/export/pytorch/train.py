@@ -111,17 +111,18 @@ def idx_dataset(spec, cache, local_rank, d):
     if local_rank == 0:
         os.makedirs(raw, exist_ok=True)
         data = _read_maybe_gz(spec["images"])
-        with open(imgs + ".tmp", "wb") as f:
+        tmp = f".{os.getpid()}.tmp"  # nodes may share the directory
+        with open(imgs + tmp, "wb") as f:
             f.write(data)
-        os.replace(imgs + ".tmp", imgs)
+        os.replace(imgs + tmp, imgs)
         n = int.from_bytes(data[4:8], "big")
         if spec.get("labels"):
             lab = _read_maybe_gz(spec["labels"])
         else:  # unlabelled: every image class 0 (unconditional models ignore it)
             lab = (0x801).to_bytes(4, "big") + n.to_bytes(4, "big") + bytes(n)
-        with open(lbls + ".tmp", "wb") as f:
+        with open(lbls + tmp, "wb") as f:
             f.write(lab)
-        os.replace(lbls + ".tmp", lbls)
+        os.replace(lbls + tmp, lbls)
         for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):  # torchvision checks they exist
             p = os.path.join(raw, name)
             if not os.path.exists(p):
@@ -356,6 +357,8 @@ def main():
         os.makedirs(args.out, exist_ok=True)
     d.barrier()
     ds = dataset(meta, args, d)
+    if meta["data"]["kind"] == "folder" and hasattr(ds, "classes") and meta.get("classes") and ds.classes != meta["classes"]:
+        raise SystemExit(f"train.py: the folder's classes {ds.classes} are not the run's {meta['classes']}")
     if len(ds) < batch:
         raise SystemExit(f"train.py: {len(ds)} images, fewer than one batch ({batch})")
     sampler = torch.utils.data.distributed.DistributedSampler(
