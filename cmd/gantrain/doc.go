@@ -9,6 +9,8 @@ Usage:
 	gantrain sample (--run RUN | --checkpoint DIR) [--n 64] [--seed 1] --out grid.png
 	gantrain eval --run RUN --accuracy
 	gantrain classify --run RUN --images FILE.npy|FOLDER
+	gantrain export --run RUN --to pytorch DIR
+	gantrain import SRC [--to RUN]
 	gantrain version
 
 Configuration is YAML (configs/*.yaml). Every key can be overridden with a

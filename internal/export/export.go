@@ -318,7 +318,15 @@ func writeDir(dir string, fill func(tmp string) error) error {
 		os.RemoveAll(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, dir); err != nil { // rename(2) replaces an empty directory
+	// os.Rename refuses an existing directory, even an empty one: remove
+	// it (os.Remove removes nothing else).
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		if err := os.Remove(dir); err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
 		os.RemoveAll(tmp)
 		return err
 	}
