@@ -56,6 +56,9 @@ def parse_args():
     p.add_argument("--checkpoint-every", type=int, default=None, help="steps between checkpoints (default: the run's)")
     p.add_argument("--log-every", type=int, default=None, help="steps between metrics lines (default: the run's)")
     p.add_argument("--workers", type=int, default=2, help="data loader processes per training process")
+    p.add_argument("--quick-image-check", action="store_true",
+                   help="folders: read only each image's header at start-up, not the whole image (faster on big "
+                        "folders; a truncated file then stops training)")
     return p.parse_args()
 
 
@@ -140,15 +143,18 @@ def idx_dataset(spec, cache, local_rank, d):
     return torchvision.datasets.MNIST(cache, train=True, download=False, transform=transforms.Compose(tf))
 
 
-def folder_dataset(spec, root):
+def folder_dataset(spec, root, full_check=True):
     """A folder of images through torchvision.datasets.ImageFolder, prepared as
     gantrain prepares them: the centred square, resized (bicubic) to the size,
     composited onto the background, gray (BT.601) or RGB, scaled to [-1, 1].
-    Hidden files and folders are ignored, as are files PIL cannot open."""
+    Hidden files and folders are ignored, as are files PIL cannot decode
+    (each is decoded once to find out, unless full_check is False: then only
+    its header is read) or that declare more than 64 Mpixel."""
     import torchvision
     from PIL import Image
     from torchvision import transforms
-    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    exts = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")  # gantrain's
 
     size, nc, bg = spec["size"], spec["channels"], tuple(spec["background"])
 
@@ -167,11 +173,16 @@ def folder_dataset(spec, root):
 
     def usable(path):
         rel = os.path.relpath(path, root)
-        if any(part.startswith(".") for part in rel.split(os.sep)) or not path.lower().endswith(IMG_EXTENSIONS):
+        if any(part.startswith(".") for part in rel.split(os.sep)) or not path.lower().endswith(exts):
             return False
         try:
             with Image.open(path) as im:
-                return im.size[0] > 0 and im.size[1] > 0
+                w, h = im.size
+                if w <= 0 or h <= 0 or w * h > 64 << 20:  # gantrain's limit: 64 Mpixel, from the header
+                    return False
+                if full_check:
+                    im.load()
+                return True
         except Exception:  # noqa: BLE001 -- gantrain skips files that do not decode
             return False
 
@@ -212,7 +223,7 @@ def dataset(meta, args, d):
                         spec[key] = os.path.join(args.data, name + ext)
     if spec["kind"] == "idx":
         return idx_dataset(spec, args.data_cache or os.path.join(args.out, "data"), d.local, d)
-    return folder_dataset(spec, spec["root"])
+    return folder_dataset(spec, spec["root"], not args.quick_image_check)
 
 
 # ---- state ---------------------------------------------------------------
