@@ -335,6 +335,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"export, into a directory with files", []string{"export", "--run", good, "--to", "pytorch", filepath.Join(tmp, "magic")}, nil, 2, []string{filepath.Join(tmp, "magic"), "not empty"}},
 		{"export, unknown target", []string{"export", "--run", good, "--to", "onnx", filepath.Join(tmp, "ex2")}, nil, 2, []string{"--to", "onnx", "pytorch"}},
 		{"export, damaged weights", []string{"export", "--run", nan, "--to", "pytorch", filepath.Join(tmp, "ex3")}, nil, 2, []string{weights(nan), "non-finite"}},
+		{"export into the data", []string{"export", "--run", good, "--to", "pytorch", filepath.Join(tinyData, "torch")}, nil, 2, []string{filepath.Join(tinyData, "torch"), "inside the data directory " + tinyData}},
 		{"import, not an export", []string{"import", filepath.Join(tmp, "magic"), "--to", filepath.Join(tmp, "im1")}, nil, 2, []string{filepath.Join(tmp, "magic", "gantrain.json"), "not an export"}},
 		{"import, a tensor missing", []string{"import", weights(missing), "--to", filepath.Join(tmp, "im2")}, nil, 2, []string{weights(missing), "missing tensor"}},
 		{"import, a tensor of the wrong shape", []string{"import", weights(shape), "--to", filepath.Join(tmp, "im3")}, nil, 2, []string{weights(shape), "64 channels"}},

@@ -154,6 +154,19 @@ func Export(run, dir string) (*Meta, error) {
 	if err := checkEmptyDir(dir); err != nil {
 		return nil, err
 	}
+	dataDir := spec.Root
+	if spec.Kind == "idx" {
+		dataDir = filepath.Dir(spec.Images)
+	}
+	if abs, err := filepath.Abs(dir); err == nil && (abs == dataDir || strings.HasPrefix(abs, dataDir+string(filepath.Separator))) {
+		shown := dataDir
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, dataDir); err == nil && len(rel) < len(shown) {
+				shown = rel
+			}
+		}
+		return nil, bad("%s: inside the data directory %s, which gantrain never writes in", dir, shown)
+	}
 	meta := &Meta{
 		Format: metaFormat, Model: cfg.Model, Step: c.State.Step, Epoch: c.State.Epoch,
 		Shape:   Shape{Latent: m.Latent, Channels: m.C, Size: m.H, Width: m.Width, Classes: m.Classes},
