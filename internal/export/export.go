@@ -51,7 +51,8 @@ var pyFiles embed.FS
 //go:embed README.tmpl
 var readmeTmpl string
 
-// Format names the JSON file Export writes and train.py updates.
+// MetaFile is the JSON file Export writes and train.py updates; WeightsFile
+// holds the exported weights (train.py writes model.safetensors).
 const (
 	MetaFile    = "gantrain.json"
 	WeightsFile = "weights.safetensors"
