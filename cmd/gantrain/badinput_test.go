@@ -233,6 +233,16 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		b = []byte(strings.ReplaceAll(string(b), `"model": "dcgan"`, `"model": "cgan"`))
 		os.WriteFile(p, b, 0o644)
 	})
+	hinge := damaged("hinge", func(d string) {
+		p := filepath.Join(d, "state.json")
+		b, _ := os.ReadFile(p)
+		os.WriteFile(p, []byte(strings.Replace(string(b), `"loss": ""`, `"loss": "hinge"`, 1)), 0o644)
+	})
+	specNorm := damaged("specnorm", func(d string) {
+		p := filepath.Join(d, "state.json")
+		b, _ := os.ReadFile(p)
+		os.WriteFile(p, []byte(strings.Replace(string(b), `"spectral_norm": false`, `"spectral_norm": true`, 1)), 0o644)
+	})
 	noOptim := damaged("nooptim", func(d string) { os.Remove(filepath.Join(d, "optim.safetensors")) })
 	badState := damaged("badstate", func(d string) { os.WriteFile(filepath.Join(d, "state.json"), []byte(`{"format_version": 1,`), 0o644) })
 	out := filepath.Join(tmp, "out.png")
@@ -332,6 +342,8 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"classify, a folder without images", []string{"classify", "--run", goodSGAN, "--images", filepath.Join(tmp, "cfgdir.yaml")}, nil, 2, []string{"cfgdir.yaml", "no image file"}},
 		{"classify, a dcgan", []string{"classify", "--run", good, "--images", folderData}, nil, 2, []string{"dcgan", "does not classify"}},
 		{"export, a semi-supervised GAN", []string{"export", "--run", goodSGAN, "--to", "pytorch", filepath.Join(tmp, "ex1")}, nil, 2, []string{"model sgan", "covers dcgan, wgan, cgan, gan"}},
+		{"export, a hinge-loss run", []string{"export", "--run", hinge, "--to", "pytorch", filepath.Join(tmp, "ex4")}, nil, 2, []string{"loss hinge", "bce and wasserstein"}},
+		{"export, a run with spectral norm", []string{"export", "--run", specNorm, "--to", "pytorch", filepath.Join(tmp, "ex5")}, nil, 2, []string{"spectral_norm", "does not have yet"}},
 		{"export, into a directory with files", []string{"export", "--run", good, "--to", "pytorch", filepath.Join(tmp, "magic")}, nil, 2, []string{filepath.Join(tmp, "magic"), "not empty"}},
 		{"export, unknown target", []string{"export", "--run", good, "--to", "onnx", filepath.Join(tmp, "ex2")}, nil, 2, []string{"--to", "onnx", "pytorch"}},
 		{"export, damaged weights", []string{"export", "--run", nan, "--to", "pytorch", filepath.Join(tmp, "ex3")}, nil, 2, []string{weights(nan), "non-finite"}},

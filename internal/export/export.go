@@ -64,8 +64,11 @@ var Models = []string{"dcgan", "wgan", "cgan", "gan"}
 
 // Meta is gantrain.json.
 type Meta struct {
-	Format  string   `json:"format"`
-	Model   string   `json:"model"`
+	Format string `json:"format"`
+	Model  string `json:"model"`
+	// Loss is the loss trained with: bce (G non-saturating) or
+	// wasserstein (with the weight clip).
+	Loss    string   `json:"loss"`
 	Step    int      `json:"step"`
 	Epoch   int      `json:"epoch"`
 	Shape   Shape    `json:"shape"`
@@ -125,9 +128,21 @@ func Export(run, dir string) (*Meta, error) {
 	if !slices.Contains(Models, cfg.Model) {
 		return nil, bad("--run %s: model %s: export to PyTorch covers %s (train.py has no %s losses)", run, cfg.Model, strings.Join(Models, ", "), cfg.Model)
 	}
+	for _, f := range []struct {
+		on  bool
+		key string
+	}{{cfg.SpectralNorm, "spectral_norm"}, {cfg.MinibatchStd, "minibatch_std"}, {cfg.Train.EMA != 0, "train.ema"}} {
+		if f.on {
+			return nil, bad("--run %s: the run uses %s, which train.py does not have yet: export covers runs without spectral_norm, minibatch_std and train.ema", run, f.key)
+		}
+	}
 	m, err := models.ForConfig(cfg, len(c.State.Classes), rng.New(0, 0))
 	if err != nil {
 		return nil, bad("checkpoint %s: %v", ckDir, err)
+	}
+	loss := map[models.Loss]string{models.BCE: "bce", models.Wasserstein: "wasserstein"}[m.Loss]
+	if loss == "" {
+		return nil, bad("--run %s: loss %s: train.py has the bce and wasserstein losses only", run, cfg.Loss)
 	}
 	if err := c.LoadModel(m); err != nil {
 		return nil, BadInput{err}
@@ -169,7 +184,7 @@ func Export(run, dir string) (*Meta, error) {
 		return nil, bad("%s: inside the data directory %s, which gantrain never writes in", dir, shown)
 	}
 	meta := &Meta{
-		Format: metaFormat, Model: cfg.Model, Step: c.State.Step, Epoch: c.State.Epoch,
+		Format: metaFormat, Model: cfg.Model, Loss: loss, Step: c.State.Step, Epoch: c.State.Epoch,
 		Shape:   Shape{Latent: m.Latent, Channels: m.C, Size: m.H, Width: m.Width, Classes: m.Classes},
 		Classes: c.State.Classes, Data: spec, Optim: c.State.Optim, Config: cfg,
 	}

@@ -163,6 +163,8 @@ func readMeta(path string) (*Meta, error) {
 		return nil, bad("%s: format %q, want %q", path, m.Format, metaFormat)
 	case !slices.Contains(Models, m.Model):
 		return nil, bad("%s: model %q (import covers %s)", path, m.Model, strings.Join(Models, ", "))
+	case m.Loss != "bce" && m.Loss != "wasserstein":
+		return nil, bad("%s: loss %q, want bce or wasserstein", path, m.Loss)
 	case m.Step < 0 || m.Epoch < 0:
 		return nil, bad("%s: negative step or epoch", path)
 	}

@@ -352,14 +352,15 @@ def main():
         set_optim_state(optG, cfg["optim"]["g"]["name"], ost["g"]["step"], gnamed, otensors, d.device)
         set_optim_state(optD, cfg["optim"]["d"]["name"], ost["d"]["step"], dnamed, otensors, d.device)
     gstep = d.wrap(GStep(G))
-    dstep = d.wrap(DStep(D, model == "wgan"))
+    wasserstein = meta.get("loss", "wasserstein" if model == "wgan" else "bce") == "wasserstein"
+    dstep = d.wrap(DStep(D, wasserstein))
 
     batch = cfg["train"]["batch_size"]
     if batch % d.world:
         raise SystemExit(f"train.py: train.batch_size {batch} is not a multiple of the {d.world} processes")
     local = batch // d.world
     ncritic = cfg["train"]["n_critic"]
-    clip = cfg["wgan"]["clip"] if model == "wgan" else 0
+    clip = cfg["wgan"]["clip"] if wasserstein else 0
     conditional, K, Z = model == "cgan", shape["classes"], shape["latent"]
     log_every = args.log_every or cfg["train"]["log_every"]
     ckpt_every = args.checkpoint_every if args.checkpoint_every is not None else cfg["output"]["checkpoint_every"]
@@ -457,7 +458,7 @@ def main():
         for p in D.parameters():
             p.requires_grad_(False)
         out = D(fake, yf)
-        loss_g = -out.mean() if model == "wgan" else F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
+        loss_g = -out.mean() if wasserstein else F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
         optG.zero_grad(set_to_none=True)
         loss_g.backward()
         optG.step()
@@ -471,7 +472,7 @@ def main():
             if d.rank == 0:
                 m = {"step": step, "epoch": round(ep, 4), "loss_d": ld, "loss_g": lg, "d_real": dr, "d_fake": df,
                      "imgs_per_s": round(seen * d.world / max(el, 1e-9), 1), "elapsed_s": round(el, 1)}
-                if model == "wgan":
+                if wasserstein:
                     m["em"] = dr - df
                 with open(mpath, "a") as f:
                     f.write(json.dumps(m) + "\n")
