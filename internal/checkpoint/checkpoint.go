@@ -328,6 +328,9 @@ func Read(dir string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
+	// Keys added to the configuration after a checkpoint was written keep
+	// their defaults (a checkpoint from before sgan has no sgan.g_loss).
+	c.State.Config = config.Default()
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c.State); err != nil {

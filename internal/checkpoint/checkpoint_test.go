@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -259,5 +260,42 @@ func TestPruneKeepsNewest(t *testing.T) {
 		if strings.HasPrefix(e.Name(), ".tmp") {
 			t.Fatalf("left a temporary %s", e.Name())
 		}
+	}
+}
+
+// A checkpoint written before a configuration key existed reads with that
+// key's default, and its configuration still validates.
+func TestOlderStateGetsNewKeysDefaults(t *testing.T) {
+	dir := t.TempDir()
+	path := save(t, dir, newModel(t, 1), 5)
+	sp := filepath.Join(path, StateFile)
+	b, err := os.ReadFile(sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	cfg := st["config"].(map[string]any)
+	if _, ok := cfg["sgan"]; !ok {
+		t.Fatalf("state.json has no sgan section to remove: %v", cfg)
+	}
+	delete(cfg, "sgan")
+	if b, err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.State.Config.SGAN.GLoss != config.Default().SGAN.GLoss {
+		t.Errorf("sgan.g_loss %q, want the default %q", c.State.Config.SGAN.GLoss, config.Default().SGAN.GLoss)
+	}
+	if err := c.State.Config.Validate(); err != nil {
+		t.Errorf("the older configuration does not validate: %v", err)
 	}
 }

@@ -152,7 +152,8 @@ func readMeta(path string) (*Meta, error) {
 	if err != nil {
 		return nil, bad("%s: %v (not an export or a train.py output directory)", path, unwrap(err))
 	}
-	var m Meta
+	// Keys added after the export was written keep their defaults.
+	m := Meta{Config: config.Default()}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
