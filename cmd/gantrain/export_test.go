@@ -151,7 +151,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 
 // torchPython returns /usr/bin/python3 if it has torch and torchvision and
 // torchrun exists; otherwise the test is skipped, or fails when
-// GANTRAIN_REQUIRE_TORCH is set (.ci/run installs them and sets it).
+// GOTEST_REQUIRE_TORCH is set (.ci/run installs them and sets it).
 func torchPython(t *testing.T) (python, torchrun string) {
 	t.Helper()
 	python, torchrun = "/usr/bin/python3", "/usr/bin/torchrun"
@@ -160,8 +160,8 @@ func torchPython(t *testing.T) (python, torchrun string) {
 		_, err = os.Stat(torchrun)
 	}
 	if err != nil {
-		if os.Getenv("GANTRAIN_REQUIRE_TORCH") != "" {
-			t.Fatalf("GANTRAIN_REQUIRE_TORCH is set but PyTorch is missing (%v): apt-get install python3-torch python3-torchvision", err)
+		if os.Getenv("GOTEST_REQUIRE_TORCH") != "" {
+			t.Fatalf("GOTEST_REQUIRE_TORCH is set but PyTorch is missing (%v): apt-get install python3-torch python3-torchvision", err)
 		}
 		t.Skipf("no PyTorch (%v): apt-get install python3-torch python3-torchvision", err)
 	}
