@@ -91,7 +91,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 			stio, _ := os.ReadFile(filepath.Join(ex, "stio.py"))
 			orig, _ := os.ReadFile("../../scripts/torch/stio.py")
 			if !bytes.Equal(stio, orig) {
-				t.Error("the exported stio.py is not scripts/torch/stio.py")
+				t.Error("the exported stio.py is not scripts/torch/stio.py (a link to internal/export/pytorch/stio.py)")
 			}
 			var meta export.Meta
 			b, _ := os.ReadFile(filepath.Join(ex, "gantrain.json"))
