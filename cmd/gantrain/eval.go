@@ -207,7 +207,7 @@ func prepareEval(o *evalOptions) (*evalPlan, error) {
 				tr, held := classifier.Split(ds, 0.1, 1)
 				p.memoTrain, p.memoHeld = classifier.ImagesData(tr, tr.N), classifier.ImagesData(held, held.N)
 				if d.Flip {
-					p.memoTrain = append(p.memoTrain, mirrored(p.memoTrain, ds.C, ds.H, ds.W)...)
+					p.memoTrain = append(p.memoTrain, mirrored(p.memoTrain, ds.W)...)
 				}
 			}
 			return p, nil
@@ -224,14 +224,15 @@ func prepareEval(o *evalOptions) (*evalPlan, error) {
 	if o.Nearest > 0 {
 		p.memoTrain, p.memoHeld = classifier.Images(p.train, p.train.N), classifier.Images(p.test, p.test.N)
 		if p.ckpt.State.Config.Data.Flip {
-			p.memoTrain = append(p.memoTrain, mirrored(p.memoTrain, 1, 28, 28)...)
+			p.memoTrain = append(p.memoTrain, mirrored(p.memoTrain, p.w)...)
 		}
 	}
 	return p, nil
 }
 
-// mirrored returns the horizontal mirror images of imgs (n, c·h·w).
-func mirrored(imgs []float32, c, h, w int) []float32 {
+// mirrored returns the horizontal mirror images of imgs (n, c·h·w): every
+// row of w pixels, of every channel of every image, reversed.
+func mirrored(imgs []float32, w int) []float32 {
 	out := make([]float32, len(imgs))
 	for r := 0; r < len(imgs)/w; r++ { // one row of one channel of one image
 		src, dst := imgs[r*w:(r+1)*w], out[r*w:(r+1)*w]

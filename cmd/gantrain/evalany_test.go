@@ -177,7 +177,7 @@ func TestMirrored(t *testing.T) {
 	// Two images of 2 channels of 2×3.
 	in := []float32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24}
 	want := []float32{3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10, 15, 14, 13, 18, 17, 16, 21, 20, 19, 24, 23, 22}
-	if got := mirrored(in, 2, 2, 3); !slices.Equal(got, want) {
+	if got := mirrored(in, 3); !slices.Equal(got, want) {
 		t.Errorf("mirrored: %v, want %v", got, want)
 	}
 }

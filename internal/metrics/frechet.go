@@ -23,15 +23,7 @@ func Stats(x []float64, d int) (mu []float64, sigma *mat.SymDense, err error) {
 	if !allFinite(x) {
 		return nil, nil, errors.New("metrics: Stats features contain NaN or Inf")
 	}
-	mu = make([]float64, d)
-	for i := range n {
-		for c, v := range x[i*d : i*d+d] {
-			mu[c] += v
-		}
-	}
-	for c := range mu {
-		mu[c] /= float64(n)
-	}
+	mu = colMeans(x, n, d)
 	xc := mat.NewDense(n, d, centred(x, mu))
 	sigma = mat.NewSymDense(d, nil)
 	sigma.SymOuterK(1/float64(n-1), xc.T())

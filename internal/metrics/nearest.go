@@ -30,15 +30,7 @@ func Nearest(queries, base []float64, d, k int) (idx []int, dist []float64, err 
 	if !allFinite(queries) || !allFinite(base) {
 		return nil, nil, errors.New("metrics: nearest-neighbour features contain NaN or Inf")
 	}
-	mu := make([]float64, d)
-	for i := range nb {
-		for c, v := range base[i*d : i*d+d] {
-			mu[c] += v
-		}
-	}
-	for c := range mu {
-		mu[c] /= float64(nb)
-	}
+	mu := colMeans(base, nb, d)
 	q := newSet(centred(queries, mu), nq, d)
 	b := newSet(centred(base, mu), nb, d)
 

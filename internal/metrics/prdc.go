@@ -74,15 +74,7 @@ func PRDC(reals, fakes []float64, d, kPR, kDC int) (Result, error) {
 
 	// Distances are translation invariant; shifting both sets by the real
 	// mean keeps |x|² small and so limits cancellation in |x|²+|y|²−2x·y.
-	mu := make([]float64, d)
-	for i := range n {
-		for c, v := range reals[i*d : i*d+d] {
-			mu[c] += v
-		}
-	}
-	for c := range mu {
-		mu[c] /= float64(n)
-	}
+	mu := colMeans(reals, n, d)
 	r := newSet(centred(reals, mu), n, d)
 	f := newSet(centred(fakes, mu), m, d)
 
@@ -91,6 +83,20 @@ func PRDC(reals, fakes []float64, d, kPR, kDC int) (Result, error) {
 	fPR := kthNeighbourSq(f, kPR)[kPR-1]
 
 	return crossPass(r, f, rPR, rDC, fPR, kDC), nil
+}
+
+// colMeans returns the mean of each of the d columns of the n rows of x.
+func colMeans(x []float64, n, d int) []float64 {
+	mu := make([]float64, d)
+	for i := range n {
+		for c, v := range x[i*d : i*d+d] {
+			mu[c] += v
+		}
+	}
+	for c := range mu {
+		mu[c] /= float64(n)
+	}
+	return mu
 }
 
 // rows checks that x holds whole rows of d columns and returns their number.
