@@ -2,7 +2,10 @@ package main
 
 import (
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gantrain/gantrain/internal/checkpoint"
@@ -58,5 +61,48 @@ func TestEMARunSamplesFromTheAverage(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "g.png")
 	if code, _, errOut := gantrain(t, "sample", "--run", dir, "--n", "4", "--out", out); code != 0 {
 		t.Fatalf("sample: exit %d: %s", code, errOut)
+	}
+}
+
+// train.augment is a list in YAML or one comma-separated string (--set,
+// the environment); unknown names are refused naming the key; a run
+// trained with it saves the list in its config.yaml, which --resume reads
+// back.
+func TestAugmentKey(t *testing.T) {
+	yamlFile := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(yamlFile, []byte("train:\n  augment: [color, cutout]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		src  configSources
+		want []string
+	}{
+		{configSources{}, nil},
+		{configSources{Sets: []string{"train.augment=translation, cutout"}}, []string{"translation", "cutout"}},
+		{configSources{Sets: []string{"train.augment=[color]"}}, []string{"color"}},
+		{configSources{Sets: []string{"train.augment="}}, nil},
+		{configSources{File: yamlFile}, []string{"color", "cutout"}},
+		{configSources{File: yamlFile, Sets: []string{"train.augment=translation"}}, []string{"translation"}},
+	} {
+		cfg, err := loadConfig(tc.src)
+		if err != nil || !slices.Equal(cfg.Train.Augment, tc.want) {
+			t.Errorf("%+v: train.augment %q (%v), want %q", tc.src, cfg.Train.Augment, err, tc.want)
+		}
+	}
+	_, err := loadConfig(configSources{Sets: []string{"train.augment=translation,flip"}})
+	if err == nil || !strings.Contains(err.Error(), "train.augment") || !strings.Contains(err.Error(), `"flip"`) {
+		t.Errorf("unknown augmentation: %v", err)
+	}
+
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, _, errOut := gantrain(t, tinyArgs(dir, 2, "--set", "train.augment=translation,cutout,color")...); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := gantrain(t, "train", "--resume", dir, "--set", "train.steps=3"); code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, errOut)
+	}
+	c := checkLoadable(t, dir)
+	if c.State.Step != 3 || !slices.Equal(c.State.Config.Train.Augment, []string{"translation", "cutout", "color"}) {
+		t.Errorf("checkpoint at step %d with train.augment %q", c.State.Step, c.State.Config.Train.Augment)
 	}
 }

@@ -127,7 +127,17 @@ type Train struct {
 	// θ_ema ← β·θ_ema + (1−β)·θ after every G step (batch-norm statistics
 	// copied); samples and evaluations then come from it. 0 turns it off.
 	EMA float64 `mapstructure:"ema" yaml:"ema" json:"ema"`
+	// Augment is the DiffAugment policy (Zhao et al. 2020): translation,
+	// cutout and/or color, applied in the order given, as the official
+	// DiffAugment_pytorch.py does, to the real and the fake images D sees
+	// in the D step and to the fake images of the G step, whose gradient
+	// flows back through it to G. A list, or one comma-separated string
+	// ("translation,cutout"); empty turns it off. Not for sgan.
+	Augment []string `mapstructure:"augment" yaml:"augment" json:"augment"`
 }
+
+// Augments lists the values of train.augment.
+var Augments = []string{"translation", "cutout", "color"}
 
 // Optim holds one optimiser per network.
 type Optim struct {
@@ -258,6 +268,19 @@ func (c *Config) Validate() error {
 	}
 	if t.EMA != 0 && !(t.EMA > 0 && t.EMA < 1) {
 		bad("train.ema", "must be 0 (off) or in (0, 1), e.g. 0.999, got %g", t.EMA)
+	}
+	seen := map[string]bool{}
+	for _, a := range t.Augment {
+		switch {
+		case !contains(Augments, a):
+			bad("train.augment", "unknown augmentation %q (known: %s; empty: none)", a, strings.Join(Augments, ", "))
+		case seen[a]:
+			bad("train.augment", "%s is listed twice", a)
+		}
+		seen[a] = true
+	}
+	if len(t.Augment) > 0 && c.Model == "sgan" {
+		bad("train.augment", "augments the images of a D with one output; not available for sgan")
 	}
 	if c.SpectralNorm && c.Model == "sgan" {
 		bad("spectral_norm", "normalises the D of a model with one D output; not available for sgan")

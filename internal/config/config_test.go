@@ -22,10 +22,11 @@ func TestDefaultIsValid(t *testing.T) {
 	// The remedies' keys are off by default; on, they are valid for the
 	// DCGAN family and refused for sgan, naming the key.
 	d := Default()
-	if d.Loss != "" || d.Train.EMA != 0 || d.SpectralNorm || d.MinibatchStd {
+	if d.Loss != "" || d.Train.EMA != 0 || d.SpectralNorm || d.MinibatchStd || d.Train.Augment != nil {
 		t.Errorf("remedies on by default: loss %q, train.ema %g, spectral_norm %v", d.Loss, d.Train.EMA, d.SpectralNorm)
 	}
 	d.Loss, d.Train.EMA, d.SpectralNorm, d.MinibatchStd = "hinge", 0.999, true, true
+	d.Train.Augment = []string{"color", "translation", "cutout"}
 	if err := d.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -33,6 +34,7 @@ func TestDefaultIsValid(t *testing.T) {
 		"loss":          func(c *Config) { c.Loss = "lsgan" },
 		"spectral_norm": func(c *Config) { c.SpectralNorm = true },
 		"minibatch_std": func(c *Config) { c.MinibatchStd = true },
+		"train.augment": func(c *Config) { c.Train.Augment = []string{"cutout"} },
 	} {
 		c := Default()
 		c.Model = "sgan"
@@ -88,6 +90,8 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"output.sample_every", func(c *Config) { c.Output.SampleEvery = -1 }},
 		{"output.checkpoint_every", func(c *Config) { c.Output.CheckpointEvery = -2 }},
 		{"output.keep", func(c *Config) { c.Output.Keep = -1 }},
+		{"train.augment", func(c *Config) { c.Train.Augment = []string{"translation", "flip"} }},
+		{"train.augment", func(c *Config) { c.Train.Augment = []string{"color", "color"} }},
 	}
 	for _, tc := range cases {
 		c := Default()
@@ -115,6 +119,7 @@ func TestConvertIsStrict(t *testing.T) {
 		stringT = reflect.TypeFor[string]()
 		listT   = reflect.TypeFor[[]float64]()
 		boolT   = reflect.TypeFor[bool]()
+		namesT  = reflect.TypeFor[[]string]()
 	)
 	good := []struct {
 		value any
@@ -130,6 +135,13 @@ func TestConvertIsStrict(t *testing.T) {
 		{7, uintT, uint64(7)},
 		{"dcgan", stringT, "dcgan"},
 		{true, boolT, true},
+		// train.augment: a list, or one comma-separated string.
+		{[]any{"translation", " cutout"}, namesT, []string{"translation", "cutout"}},
+		{"translation, cutout,color", namesT, []string{"translation", "cutout", "color"}},
+		{"", namesT, []string(nil)},
+		{[]any{}, namesT, []string(nil)},
+		{nil, namesT, []string(nil)},
+		{[]string(nil), namesT, []string(nil)},
 	}
 	for _, tc := range good {
 		got, err := Convert(tc.value, tc.t)
@@ -155,6 +167,9 @@ func TestConvertIsStrict(t *testing.T) {
 		{"yes", boolT, "want true or false"},
 		{1, boolT, "want true or false"},
 		{map[string]any{"a": 1}, stringT, "a section"},
+		{[]any{"color", 3}, namesT, "item 2"},
+		{"color,,cutout", namesT, "item 2 is empty"},
+		{true, namesT, "want a list of names"},
 	}
 	for _, tc := range bad {
 		_, err := Convert(tc.value, tc.t)

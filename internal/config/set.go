@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strings"
 )
 
 // Convert turns a value read from YAML (int, float64, string, bool, []any)
@@ -72,6 +73,9 @@ func assign(f reflect.Value, value any) error {
 		}
 		f.SetFloat(x)
 	case reflect.Slice:
+		if f.Type().Elem().Kind() == reflect.String {
+			return assignStrings(f, value)
+		}
 		var list []any
 		switch x := value.(type) {
 		case []any:
@@ -95,6 +99,46 @@ func assign(f reflect.Value, value any) error {
 	default:
 		return fmt.Errorf("unsupported field kind %s", f.Kind())
 	}
+	return nil
+}
+
+// assignStrings sets a list of names (train.augment) from a list of
+// strings or from one string of comma-separated names ("" is none).
+// Names are trimmed; an empty name in a list is an error.
+func assignStrings(f reflect.Value, value any) error {
+	var list []any
+	switch x := value.(type) {
+	case nil:
+	case string:
+		if strings.TrimSpace(x) != "" {
+			for _, s := range strings.Split(x, ",") {
+				list = append(list, s)
+			}
+		}
+	case []string:
+		for _, s := range x {
+			list = append(list, s)
+		}
+	case []any:
+		list = x
+	default:
+		return fmt.Errorf("want a list of names like [translation, cutout] or one string \"translation,cutout\", got %s", describe(value))
+	}
+	out := []string{}
+	for i, e := range list {
+		s, ok := e.(string)
+		if !ok {
+			return fmt.Errorf("item %d: want a name, got %s", i+1, describe(e))
+		}
+		if s = strings.TrimSpace(s); s == "" {
+			return fmt.Errorf("item %d is empty", i+1)
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	f.Set(reflect.ValueOf(out))
 	return nil
 }
 

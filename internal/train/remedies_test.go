@@ -87,3 +87,64 @@ func TestEMAFollowsG(t *testing.T) {
 		}
 	}
 }
+
+// DiffAugment sits before D in the three places it belongs: with the
+// parameters NewDiffAugment starts from (no change) the losses are those
+// of a trainer without it; drawing the real images' parameters changes
+// D's loss on real images only, the fake ones' D's loss on fake images
+// only, the G step's G's loss only.
+func TestAugmentIsApplied(t *testing.T) {
+	build := func(augment []string) *Trainer {
+		cfg := config.Default()
+		cfg.Train.BatchSize, cfg.Width, cfg.Train.Augment = 4, 8, augment
+		model, err := models.Build("dcgan", models.Shape{Latent: 100, C: 1, H: 28, W: 28, Width: 8}, rng.New(3, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := NewTrainer(cfg, model, rng.New(4, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rng.New(5, 1)
+		r.FillNormal(tr.Real, 0, 0.5)
+		r.FillNormal(tr.z, 0, 1)
+		return tr
+	}
+	tr, plain := build([]string{"color", "translation", "cutout"}), build(nil)
+	defer tr.Close()
+	defer plain.Close()
+	if plain.augReal != nil || plain.augFake != nil || plain.augG != nil {
+		t.Fatal("no train.augment, yet augmentations were built")
+	}
+	losses := func(tr *Trainer) [3]float64 {
+		if err := tr.dm.Run(); err != nil { // no optimiser step: the weights stay
+			t.Fatal(err)
+		}
+		if err := tr.gm.Run(); err != nil {
+			t.Fatal(err)
+		}
+		return [3]float64{tr.dReal.Loss, tr.dFake.Loss, tr.gFake.Loss}
+	}
+	want := losses(plain)
+	names := [3]string{"D on real", "D on fake", "G"}
+	check := func(stage string, changed int) {
+		t.Helper()
+		got := losses(tr)
+		for i := range got {
+			same := math.Abs(got[i]-want[i]) <= 1e-6*math.Abs(want[i])
+			if same == (i == changed) {
+				t.Errorf("%s: loss of %s %v, without augmentation %v", stage, names[i], got[i], want[i])
+			}
+		}
+	}
+	check("identity parameters", -1)
+	r := rng.New(6, 1)
+	tr.augReal.Draw(r)
+	check("real images' parameters drawn", 0)
+	want = losses(tr) // the new reference: real images augmented
+	tr.augFake.Draw(r)
+	check("fake images' parameters drawn", 1)
+	want = losses(tr)
+	tr.augG.Draw(r)
+	check("G step's parameters drawn", 2)
+}

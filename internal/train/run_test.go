@@ -106,6 +106,17 @@ func TestResumeIsExact(t *testing.T) {
 			c.SpectralNorm, c.Train.EMA, c.Loss = true, 0.999, "hinge"
 			return c
 		}},
+		// DiffAugment's parameters come from the checkpointed noise.
+		{"dcgan-augment", func(s int) config.Config {
+			c := tinyConfig("dcgan", s)
+			c.Train.Augment = []string{"translation", "cutout", "color"}
+			return c
+		}},
+		{"wgan-augment-ema", func(s int) config.Config {
+			c := tinyConfig("wgan", s)
+			c.Train.Augment, c.Train.EMA = []string{"color", "cutout"}, 0.9
+			return c
+		}},
 		{"wgan-ema", func(s int) config.Config { c := tinyConfig("wgan", s); c.Train.EMA = 0.5; return c }},
 		{"cgan-ema-lsgan", func(s int) config.Config {
 			c := tinyConfig("cgan", s)

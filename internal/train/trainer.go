@@ -36,6 +36,12 @@ import (
 // G's batch-norm running statistics alone: the D graph's pass counted this
 // batch already). With n_critic > 1 (WGAN) every critic step and the G step
 // draw fresh noise.
+//
+// With train.augment (DiffAugment) the images D sees pass through the
+// augmentation first: real and fake in the D graph, fake in the G graph,
+// whose gradient flows through it to G. Each of the three has its own
+// random parameters, drawn from Noise before every run (real, then fake,
+// then the G step's), so the checkpointed noise state covers them.
 type Trainer struct {
 	Model   *models.GAN
 	Batch   int
@@ -63,6 +69,10 @@ type Trainer struct {
 	// after every G step; nil when off. It shares no tensor with G.
 	EMA     models.Net
 	emaBeta float32
+
+	// DiffAugment of D's real and fake inputs in the D step and of the
+	// fake ones in the G step; nil without train.augment.
+	augReal, augFake, augG *nn.DiffAugment
 
 	Noise *rng.RNG
 	// Time spent in D steps (with their generator passes) and G steps.
@@ -106,7 +116,17 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 		copyNet(t.EMA, model.G)
 	}
 	if model.Loss == models.SemiSupervised {
+		if len(cfg.Train.Augment) > 0 {
+			return nil, fmt.Errorf("train: train.augment is not available for %s", model.Name)
+		}
 		return newSGANTrainer(cfg, t, o)
+	}
+	if len(cfg.Train.Augment) > 0 {
+		for _, a := range []**nn.DiffAugment{&t.augReal, &t.augFake, &t.augG} {
+			if *a, err = nn.NewDiffAugment(cfg.Train.Augment, model.C, model.H, model.W, b); err != nil {
+				return nil, fmt.Errorf("train: %w", err)
+			}
+		}
 	}
 	zT := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(model.Latent, b))
 	t.z = zT.Data().([]float32)
@@ -133,8 +153,8 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	// the two passes share no data, so the order is left to gorgonia's sort,
 	// which keeps the build order here (checked by instrumenting the op).
 	// Another order would change those statistics only, not the gradients.
-	outReal := model.D.Forward(dGraph, x, yReal)
-	outFake := model.D.Forward(dGraph, fake, yFake)
+	outReal := model.D.Forward(dGraph, augment(dGraph, x, t.augReal), yReal)
+	outFake := model.D.Forward(dGraph, augment(dGraph, fake, t.augFake), yFake)
 	var lossReal, lossFake *gorgonia.Node
 	switch model.Loss {
 	case models.BCE:
@@ -170,7 +190,7 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 		yFake = gGraph.InputFrom("fake_labels", yT)
 	}
 	fake = model.G.Forward(gGraph, gGraph.InputFrom("z", zT), yFake)
-	outFake = model.D.Forward(gGraph, fake, yFake)
+	outFake = model.D.Forward(gGraph, augment(gGraph, fake, t.augG), yFake)
 	var lossG *gorgonia.Node
 	switch model.Loss {
 	case models.BCE:
@@ -185,6 +205,24 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 		return nil, fmt.Errorf("train: G graph: %w", err)
 	}
 	return t, nil
+}
+
+// augment returns x through a's augmentation, or x itself when a is nil.
+func augment(g *nn.Graph, x *gorgonia.Node, a *nn.DiffAugment) *gorgonia.Node {
+	if a == nil {
+		return x
+	}
+	return g.DiffAugment(x, a)
+}
+
+// drawAugment draws new augmentation parameters (a no-op without
+// train.augment).
+func (t *Trainer) drawAugment(as ...*nn.DiffAugment) {
+	for _, a := range as {
+		if a != nil {
+			a.Draw(t.Noise)
+		}
+	}
 }
 
 // Close releases the machines.
@@ -214,6 +252,7 @@ func (t *Trainer) Step(next func() error) error {
 			return err
 		}
 		t.drawNoise()
+		t.drawAugment(t.augReal, t.augFake)
 		if err := t.runD(); err != nil {
 			return err
 		}
@@ -226,6 +265,7 @@ func (t *Trainer) Step(next func() error) error {
 	if t.NCritic > 1 {
 		t.drawNoise()
 	}
+	t.drawAugment(t.augG)
 	err := t.runG()
 	t.TimeG += time.Since(mid)
 	return err

@@ -54,6 +54,13 @@ func TestModelGradientsMatchFiniteDifferences(t *testing.T) {
 	t.Run("dcgan-minibatch-std", func(t *testing.T) { gradientCheck(t, "dcgan", mb) })
 	mb32 := models.Shape{Latent: 100, C: 3, H: 32, W: 32, Classes: 5, Width: 4, MinibatchStd: true}
 	t.Run("cgan-minibatch-std-32px-rgb", func(t *testing.T) { gradientCheck(t, "cgan", mb32) })
+	// DiffAugment before D: G's gradient flows through it in the G
+	// graph; fixed parameters, drawn once, for the differences.
+	aug := func(c *config.Config) { c.Train.Augment = []string{"color", "translation", "cutout"} }
+	t.Run("dcgan-augment", func(t *testing.T) { gradientCheck(t, "dcgan", models.MNIST(100), aug) })
+	t.Run("cgan-augment-32px-rgb", func(t *testing.T) {
+		gradientCheck(t, "cgan", models.Shape{Latent: 100, C: 3, H: 32, W: 32, Classes: 5, Width: 4}, aug)
+	})
 	t.Run("cgan-hinge", func(t *testing.T) {
 		gradientCheck(t, "cgan", models.MNIST(100), func(c *config.Config) { c.Loss = "hinge" })
 	})
@@ -109,6 +116,7 @@ func gradientCheck(t *testing.T, name string, shape models.Shape, edit ...func(*
 		t.Fatal(err)
 	}
 	defer tr.Close()
+	tr.drawAugment(tr.augReal, tr.augFake, tr.augG)
 	r := rng.New(5, 1)
 	r.FillNormal(tr.Real, 0, 0.5)
 	r.FillNormal(tr.z, 0, 1)
