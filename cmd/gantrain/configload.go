@@ -25,6 +25,9 @@ const envPrefix = "GANTRAIN"
 type configSources struct {
 	File string   // YAML file, may be empty
 	Sets []string // --set key=value
+	// Vary holds more key=value settings, over Sets, that messages name
+	// as --vary (gantrain ablate's variants).
+	Vary []string
 }
 
 // loadConfig merges defaults, file, environment (GANTRAIN_*) and --set with
@@ -79,19 +82,24 @@ func loadConfig(src configSources) (config.Config, error) {
 		return config.Config{}, usagef("environment: %s is not a configuration variable (they are %s_<KEY> with dots as underscores, e.g. %s_TRAIN_STEPS)", oneline.Quote(unknownEnv[0]), envPrefix, envPrefix)
 	}
 
-	sets := map[string]string{} // key → the --set that gave it, for messages
-	for _, s := range src.Sets {
-		shown := oneline.Quote(s)
-		k, raw, ok := strings.Cut(s, "=")
-		k = strings.ToLower(strings.TrimSpace(k))
-		if !ok || k == "" {
-			return config.Config{}, usagef("--set %s: want key=value, e.g. --set train.steps=200", shown)
+	sets := map[string]string{} // key → the --set (or --vary) that gave it, for messages
+	for _, layer := range []struct {
+		flag string
+		kvs  []string
+	}{{"--set", src.Sets}, {"--vary", src.Vary}} {
+		for _, s := range layer.kvs {
+			shown := oneline.Quote(s)
+			k, raw, ok := strings.Cut(s, "=")
+			k = strings.ToLower(strings.TrimSpace(k))
+			if !ok || k == "" {
+				return config.Config{}, usagef("%s %s: want key=value, e.g. %s train.steps=200", layer.flag, shown, layer.flag)
+			}
+			if _, known := keys[k]; !known {
+				return config.Config{}, usagef("%s %s: unknown key %q%s", layer.flag, shown, k, suggest(k, keys))
+			}
+			v.Set(k, raw) // a string, like an environment value: the decode hook reads it
+			sets[k] = layer.flag + " " + shown
 		}
-		if _, known := keys[k]; !known {
-			return config.Config{}, usagef("--set %s: unknown key %q%s", shown, k, suggest(k, keys))
-		}
-		v.Set(k, raw) // a string, like an environment value: the decode hook reads it
-		sets[k] = "--set " + shown
 	}
 	where := func(k string) string {
 		if s, ok := sets[k]; ok {

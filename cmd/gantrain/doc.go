@@ -8,6 +8,7 @@ Usage:
 	gantrain data [--config FILE] [--set key=value]... [--out grid.png]
 	gantrain sample (--run RUN | --checkpoint DIR) [--n 64] [--seed 1] --out grid.png
 	gantrain eval --run RUN --accuracy
+	gantrain ablate --config FILE --vary key=a,b,... [--vary ...] [--seeds 3] [--epochs E] [--out DIR]
 	gantrain classify --run RUN --images FILE.npy|FOLDER
 	gantrain export --run RUN --to pytorch DIR
 	gantrain import SRC [--to RUN]
@@ -19,6 +20,13 @@ repeatable --set key=value (--set train.steps=200) or from the environment
 the file, which wins over the built-in defaults (the DCGAN reference
 hyper-parameters). Unknown keys, wrong types and invalid values are errors
 naming the key.
+
+gantrain ablate trains every variant of a configuration (the cross
+product of the --vary lists; a list value in brackets: --vary
+train.augment=[],[translation,cutout,color]) once per seed, all for the
+same number of steps, evaluates each final model as gantrain eval --run
+does, and writes DIR/ablation.md (mean ± sample standard deviation per
+variant) and DIR/ablation.json (every run).
 
 A run directory holds config.yaml (the resolved configuration),
 metrics.jsonl (one JSON object per logged step), samples/step-NNNNNN.png

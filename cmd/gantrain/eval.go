@@ -245,6 +245,21 @@ func mirrored(imgs []float32, w int) []float32 {
 
 // run generates (for a checkpoint), evaluates and prints the report.
 func (p *evalPlan) run(o *evalOptions) error {
+	if o.Reference {
+		return p.reference(o)
+	}
+	rep, err := p.report(o, nil)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(o.Out).Encode(rep)
+}
+
+// report generates the samples (for a checkpoint) and measures them, the
+// memorization check included. shared, when not nil, measures MNIST runs
+// and samples in place of an evaluator made for the call (gantrain ablate
+// evaluates many runs against the same digits); the caller closes it.
+func (p *evalPlan) report(o *evalOptions, shared *evaluate.Evaluator) (*evaluate.Report, error) {
 	start := time.Now()
 	images, asked := p.images, p.asked
 	if p.m != nil {
@@ -257,55 +272,68 @@ func (p *evalPlan) run(o *evalOptions) error {
 		}
 		s, err := gen.NewSampler(m, 500)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer s.Close()
 		if images, err = s.Generate(z, asked); err != nil {
-			return err
+			return nil, err
 		}
 		fmt.Fprintf(o.ErrOut, "gantrain: generated %d samples from %s in %s\n", o.N, p.ckpt.Dir, time.Since(start).Round(time.Millisecond))
 	}
 	ev := p.ev
-	if ev == nil {
+	switch {
+	case ev != nil:
+		defer ev.Close()
+	case shared != nil:
+		ev = shared
+	default:
 		var err error
 		if ev, err = evaluate.New(p.test, p.test.N); err != nil {
-			return err
+			return nil, err
 		}
-	}
-	defer ev.Close()
-	if o.Reference {
-		train := p.train
-		real := classifier.Images(train, o.N)
-		labels := make([]int, len(real)/784)
-		for i := range labels {
-			labels[i] = int(train.Labels[i])
-		}
-		rReal, err := ev.Evaluate(real, labels, !o.NoPRDC)
-		if err != nil {
-			return err
-		}
-		noise := make([]float32, o.N*784)
-		r := rng.New(o.Seed, 7)
-		for i := range noise {
-			noise[i] = float32(2*r.Float64() - 1)
-		}
-		rNoise, err := ev.Evaluate(noise, nil, !o.NoPRDC)
-		if err != nil {
-			return err
-		}
-		return json.NewEncoder(o.Out).Encode(map[string]*evaluate.Report{"real_train_digits": rReal, "uniform_noise": rNoise})
+		defer ev.Close()
 	}
 	rep, feats, err := ev.EvaluateFeatures(images, asked, !o.NoPRDC)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if o.Nearest > 0 {
 		if err := p.memorization(o, ev, rep, images, feats); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	fmt.Fprintf(o.ErrOut, "gantrain: evaluated %d images in %s (total %s)\n", rep.N, time.Duration(rep.Seconds*float64(time.Second)).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	return json.NewEncoder(o.Out).Encode(rep)
+	return rep, nil
+}
+
+// reference prints eval --reference's report: real training digits and
+// uniform noise.
+func (p *evalPlan) reference(o *evalOptions) error {
+	ev, err := evaluate.New(p.test, p.test.N)
+	if err != nil {
+		return err
+	}
+	defer ev.Close()
+	train := p.train
+	real := classifier.Images(train, o.N)
+	labels := make([]int, len(real)/784)
+	for i := range labels {
+		labels[i] = int(train.Labels[i])
+	}
+	rReal, err := ev.Evaluate(real, labels, !o.NoPRDC)
+	if err != nil {
+		return err
+	}
+	noise := make([]float32, o.N*784)
+	r := rng.New(o.Seed, 7)
+	for i := range noise {
+		noise[i] = float32(2*r.Float64() - 1)
+	}
+	rNoise, err := ev.Evaluate(noise, nil, !o.NoPRDC)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(o.Out).Encode(map[string]*evaluate.Report{"real_train_digits": rReal, "uniform_noise": rNoise})
 }
 
 // maxReference is the most real images an evaluation compares with.

@@ -59,7 +59,7 @@ writes sample grids, metrics and PyTorch-compatible checkpoints.
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newTrainCmd(s), newDataCmd(s), newSampleCmd(s), newBenchCmd(s), newClassifierCmd(s), newInterpolateCmd(s), newEvalCmd(s), newClassifyCmd(s), newPlotCmd(s), newControlCmd(s), newDirectionsCmd(s), newExportCmd(s), newImportCmd(s), newVersionCmd(s))
+	root.AddCommand(newTrainCmd(s), newDataCmd(s), newSampleCmd(s), newBenchCmd(s), newClassifierCmd(s), newInterpolateCmd(s), newEvalCmd(s), newAblateCmd(s), newClassifyCmd(s), newPlotCmd(s), newControlCmd(s), newDirectionsCmd(s), newExportCmd(s), newImportCmd(s), newVersionCmd(s))
 	return root
 }
 

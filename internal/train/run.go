@@ -57,6 +57,10 @@ type Result struct {
 	Interrupted bool
 	Elapsed     time.Duration
 	ImgsPerSec  float64
+	// StepSeconds is the mean time of one training step (the D steps
+	// with their generator passes, and the G step) over the steps this
+	// call ran, without logging, samples, evaluations or checkpoints.
+	StepSeconds float64
 }
 
 // Metrics is one line of metrics.jsonl.
@@ -346,6 +350,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res.Epoch = float64(batcher.Epoch()) + float64(batcher.Pos())/float64(batcher.BatchesPerEpoch())
 	res.Elapsed = time.Since(start)
 	res.ImgsPerSec = float64((step-startStep)*cfg.Train.NCritic*cfg.Train.BatchSize) / res.Elapsed.Seconds()
+	if step > startStep {
+		res.StepSeconds = (t.TimeD + t.TimeG).Seconds() / float64(step-startStep)
+	}
 	return res, nil
 }
 
