@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -62,6 +63,20 @@ func inferShape(f *safetensors.File) (string, models.Shape, error) {
 	case len(shape("g.fc.weight")) == 2 && len(shape("g.up2.weight")) == 4: // the 28 px reference
 		fc, up1, up2 := shape("g.fc.weight"), shape("g.up1.weight"), shape("g.up2.weight")
 		s.Latent, s.C, s.H, s.Width = fc[1], up2[1], 28, up1[1]
+	case len(shape("g.fc1.weight")) == 2 && len(shape("g.fc3.weight")) == 2 && len(shape("d.fc6.weight")) == 2:
+		// the semi-supervised GAN's fully connected networks, at any size
+		name, s.Latent, s.Classes, s.Width = "sgan", shape("g.fc1.weight")[1], shape("d.fc6.weight")[0], models.DefaultWidth
+		pix := shape("g.fc3.weight")[0]
+		for _, c := range []int{1, 3} {
+			if h := int(math.Sqrt(float64(pix / c))); pix%c == 0 && c*h*h == pix {
+				s.C, s.H = c, h
+			}
+		}
+		if s.C == 0 {
+			return "", s, fmt.Errorf("g.fc3 makes %d values: not a square gray or RGB image", pix)
+		}
+		s.W = s.H
+		return name, s, nil
 	case len(shape("g.fc1.weight")) == 2 && len(shape("g.fc4.weight")) == 2:
 		name = "gan"
 		s.Latent = shape("g.fc1.weight")[1]
@@ -77,11 +92,12 @@ func inferShape(f *safetensors.File) (string, models.Shape, error) {
 			return "", s, fmt.Errorf("g.fc4 makes %d values: not a square gray or RGB image of a known size", pix)
 		}
 	default:
-		return "", s, fmt.Errorf("no generator found (want g.main.0.weight of pytorch/examples' DCGAN, g.fc/g.up1/g.up2 of the 28 px DCGAN, or g.fc1…g.fc4 of the GAN)")
+		return "", s, fmt.Errorf("no generator found (want g.main.0.weight of pytorch/examples' DCGAN, g.fc/g.up1/g.up2 of the 28 px DCGAN, g.fc1…g.fc4 of the GAN, or g.fc1…g.fc3 and d.fc6 of the semi-supervised GAN)")
 	}
 	s.W = s.H
-	// A discriminator with K > 1 outputs is the semi-supervised GAN's
-	// classifier: d.fc at 28 px, the last convolution of d.main otherwise.
+	// A DCGAN discriminator with K > 1 outputs is a semi-supervised GAN's
+	// classifier (gantrain's sgan before it took Salimans et al.'s networks):
+	// d.fc at 28 px, the last convolution of d.main otherwise.
 	k := 0
 	if fc := shape("d.fc.weight"); len(fc) == 2 {
 		k = fc[0]

@@ -78,11 +78,12 @@ func TestReadWeightsFile(t *testing.T) {
 }
 
 // A bare weights file of a semi-supervised GAN (D with K outputs) opens as
-// sgan with K classes, at 28 px and at pytorch/examples' sizes.
+// sgan with K classes, gray or RGB, at any size.
 func TestReadWeightsFileSGAN(t *testing.T) {
 	for _, s := range []models.Shape{
-		{Latent: 100, C: 1, H: 28, W: 28, Width: 8, Classes: 10},
-		{Latent: 100, C: 3, H: 32, W: 32, Width: 8, Classes: 7},
+		{Latent: 100, C: 1, H: 28, W: 28, Width: models.DefaultWidth, Classes: 10},
+		{Latent: 64, C: 3, H: 32, W: 32, Width: models.DefaultWidth, Classes: 7},
+		{Latent: 100, C: 1, H: 20, W: 20, Width: models.DefaultWidth, Classes: 3},
 	} {
 		m, err := models.Build("sgan", s, rng.New(1, 1))
 		if err != nil {

@@ -39,9 +39,8 @@ func init() {
 	})
 	Register(Spec{
 		Name:        "sgan",
-		Description: "semi-supervised GAN (Salimans et al. 2016): the DCGAN networks, D a classifier of K classes plus an implicit fake one, G trained by feature matching",
+		Description: "semi-supervised GAN (Salimans et al. 2016): D a classifier of K classes plus an implicit fake one, G trained by feature matching",
 		Classifier:  true,
-		Conv:        true,
 		New:         newSGAN,
 	})
 }
@@ -56,21 +55,6 @@ func newDCGAN(loss Loss, s Shape, classes int, r *rng.RNG) *GAN {
 	} else {
 		m.G = newExamplesGenerator(s, classes, r)
 		m.D = newExamplesDiscriminator(s, classes, 1, s.MinibatchStd, r)
-	}
-	return m
-}
-
-// newSGAN builds the semi-supervised GAN: the unconditional DCGAN
-// generator and the DCGAN discriminator with K = s.Classes outputs
-// instead of one.
-func newSGAN(s Shape, r *rng.RNG) *GAN {
-	m := &GAN{Loss: SemiSupervised}
-	if s.H == 28 {
-		m.G = newDCGANGenerator(s.Latent, s.C, s.Width, 0, r)
-		m.D = newDCGANDiscriminator(s.C, s.Width, 0, s.Classes, false, r)
-	} else {
-		m.G = newExamplesGenerator(s, 0, r)
-		m.D = newExamplesDiscriminator(s, 0, s.Classes, false, r)
 	}
 	return m
 }

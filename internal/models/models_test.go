@@ -104,8 +104,8 @@ func TestCGANLabelPath(t *testing.T) {
 	}
 }
 
-// The semi-supervised GAN's discriminator is the DCGAN's with K outputs:
-// the 28 px reference net's fc and pytorch/examples' last convolution.
+// The semi-supervised GAN's networks are Salimans et al.'s fully connected
+// ones, D with K outputs, at any image size.
 func TestSGANShapes(t *testing.T) {
 	m, err := models.Build("sgan", models.Shape{Latent: 100, C: 1, H: 28, W: 28, Classes: 10}, rng.New(1, 1))
 	if err != nil {
@@ -114,12 +114,12 @@ func TestSGANShapes(t *testing.T) {
 	if !m.Classifier || m.Conditional || m.Classes != 10 || m.Loss != models.SemiSupervised {
 		t.Fatalf("sgan: classifier %v conditional %v classes %d loss %v", m.Classifier, m.Conditional, m.Classes, m.Loss)
 	}
-	want := map[string][]int{"d.fc.weight": {10, 6272}, "d.fc.bias": {10}, "d.conv1.weight": {64, 1, 4, 4}, "g.fc.weight": {6272, 100}}
+	want := map[string][]int{"d.fc6.weight": {10, 250}, "d.fc6.bias": {10}, "d.fc1.weight": {1000, 784}, "g.fc1.weight": {500, 100}, "g.fc3.weight": {784, 500}, "g.fc2_bn.weight": {500}}
 	m32, err := models.Build("sgan", models.Shape{Latent: 100, C: 3, H: 32, W: 32, Classes: 7, Width: 8}, rng.New(1, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want32 := map[string][]int{"d.main.8.weight": {7, 32, 4, 4}, "d.main.0.weight": {8, 3, 4, 4}}
+	want32 := map[string][]int{"d.fc6.weight": {7, 250}, "d.fc1.weight": {1000, 3072}, "g.fc3.bias": {3072}}
 	for _, c := range []struct {
 		m    *models.GAN
 		want map[string][]int

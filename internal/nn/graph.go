@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gantrain/gantrain/internal/kernels"
+	"github.com/gantrain/gantrain/internal/rng"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -52,6 +53,7 @@ type Graph struct {
 	learnP     []*Param                  //
 	plain      bool                      // no fused ops, no shared im2col (SetPlain)
 	sn         map[*Param]*snUse         // spectrally normalised params (SpectralNorm)
+	noise      *rng.RNG                  // source of GaussianNoise (SetNoise)
 	err        error
 }
 

@@ -45,6 +45,7 @@ func newSGANTrainer(cfg config.Config, t *Trainer, o options) (*Trainer, error) 
 	// D graph.
 	dGraph := nn.NewGraph(true, model.D.Params()...)
 	dGraph.SetPlain(o.plain)
+	dGraph.SetNoise(t.Noise) // D's noise layers
 	var xl, yl *gorgonia.Node
 	xl, t.Labeled = dGraph.Input("labeled", model.C, model.H, model.W, b)
 	yl, t.LabeledLabels = dGraph.Input("labels", b)
@@ -76,6 +77,7 @@ func newSGANTrainer(cfg config.Config, t *Trainer, o options) (*Trainer, error) 
 	// G graph.
 	gGraph := nn.NewGraph(true, model.G.Params()...)
 	gGraph.SetPlain(o.plain)
+	gGraph.SetNoise(t.Noise)
 	gGraph.FreezeStats(model.G.BatchNorms()...) // the D graph's pass counted this batch
 	gGraph.FreezeStats(model.D.BatchNorms()...)
 	fake := model.G.Forward(gGraph, gGraph.InputFrom("z", zT), nil)
