@@ -297,3 +297,17 @@ func TestAblateTinyMNIST(t *testing.T) {
 		t.Errorf("again into %s: exit %d, %q", out, code, errOut)
 	}
 }
+
+// WGAN with clipping against WGAN-GP, and R1 on and off, are ordinary
+// --vary dimensions: model names with a hyphen and the train.r1 key.
+func TestAblateVariesGradientPenalties(t *testing.T) {
+	o := &ablateOptions{Varies: []string{"model=wgan,wgan-gp", "train.r1=0,10"}}
+	dims, err := o.dimensions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{"model=wgan", "train.r1=0"}, {"model=wgan", "train.r1=10"}, {"model=wgan-gp", "train.r1=0"}, {"model=wgan-gp", "train.r1=10"}}
+	if got := crossProduct(dims); !reflect.DeepEqual(got, want) {
+		t.Errorf("variants %q, want %q", got, want)
+	}
+}

@@ -26,7 +26,8 @@ package), weights.safetensors, optim.safetensors, gantrain.json,
 config.yaml, metrics.jsonl and a README.md with the commands for one
 machine and for several nodes.
 
-Models: dcgan, wgan, cgan and gan, at every size gantrain trains. DIR must
+Models: dcgan, wgan, cgan and gan, at every size gantrain trains (not
+wgan-gp or train.r1: train.py has no gradient penalty). DIR must
 not exist or be empty; it appears complete or not at all. The path prints
 on stdout. Bring the result back with gantrain import.`,
 		Example: `  gantrain export --run runs/dcgan --to pytorch /tmp/dcgan-torch

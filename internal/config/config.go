@@ -23,9 +23,10 @@ type Config struct {
 	// 2·width, at 2^k px width·2^(k−3) down to width.
 	Width int `mapstructure:"width" yaml:"width" json:"width"`
 	// Loss replaces the model's own loss: bce, hinge, lsgan or wasserstein
-	// (wasserstein clips D's weights by wgan.clip). Empty keeps the
-	// model's (bce for gan, dcgan and cgan; wasserstein for wgan). Not for
-	// sgan.
+	// (wasserstein clips D's weights by wgan.clip, except for wgan-gp,
+	// whose gradient penalty stays with any loss). Empty keeps the
+	// model's (bce for gan, dcgan and cgan; wasserstein for wgan and
+	// wgan-gp). Not for sgan.
 	Loss string `mapstructure:"loss" yaml:"loss" json:"loss"`
 	// SpectralNorm divides each of D's weight matrices (convolution
 	// kernels as (out, in·kh·kw)) by its largest singular value, estimated
@@ -33,7 +34,7 @@ type Config struct {
 	SpectralNorm bool `mapstructure:"spectral_norm" yaml:"spectral_norm" json:"spectral_norm"`
 	// MinibatchStd adds to D, before its last layer, a feature map of the
 	// batch's mean standard deviation (Karras et al. 2018). dcgan, cgan
-	// and wgan only.
+	// and wgan only (not with the gradient penalties).
 	MinibatchStd bool   `mapstructure:"minibatch_std" yaml:"minibatch_std" json:"minibatch_std"`
 	Data         Data   `mapstructure:"data" yaml:"data" json:"data"`
 	Train        Train  `mapstructure:"train" yaml:"train" json:"train"`
@@ -134,7 +135,15 @@ type Train struct {
 	// flows back through it to G. A list, or one comma-separated string
 	// ("translation,cutout"); empty turns it off. Not for sgan.
 	Augment []string `mapstructure:"augment" yaml:"augment" json:"augment"`
+	// R1 is the weight γ of the R1 penalty (γ/2)·mean_b ‖∇ₓD(x_b)‖² on
+	// the real images D sees (Mescheder et al. 2018), added to D's loss;
+	// 0 turns it off. It needs a D without batch norm: gan or wgan-gp.
+	R1 float64 `mapstructure:"r1" yaml:"r1" json:"r1"`
 }
+
+// R1Models lists the models whose D has no batch norm, for train.r1 (and
+// the gradient penalty of wgan-gp).
+var R1Models = []string{"gan", "wgan-gp"}
 
 // Augments lists the values of train.augment.
 var Augments = []string{"translation", "cutout", "color"}
@@ -158,6 +167,11 @@ type OptimSpec struct {
 type WGAN struct {
 	// Clip bounds every critic weight to [−Clip, Clip] after each critic step.
 	Clip float64 `mapstructure:"clip" yaml:"clip" json:"clip"`
+	// GPLambda is the weight λ of WGAN-GP's gradient penalty
+	// λ·mean_b (‖∇D(x̂_b)‖ − 1)² on random interpolates x̂ between real
+	// and fake images (model wgan-gp, which does not clip); 0 turns the
+	// penalty off.
+	GPLambda float64 `mapstructure:"gp_lambda" yaml:"gp_lambda" json:"gp_lambda"`
 }
 
 // SGAN holds the semi-supervised GAN's settings.
@@ -192,7 +206,7 @@ func Default() Config {
 		Data:      Data{Name: "mnist", Background: "white"},
 		Train:     Train{BatchSize: 64, Epochs: 5, NCritic: 1, LogEvery: 10},
 		Optim:     Optim{G: adam, D: adam},
-		WGAN:      WGAN{Clip: 0.01},
+		WGAN:      WGAN{Clip: 0.01, GPLambda: 10},
 		SGAN:      SGAN{GLoss: "feature_matching"},
 		Output:    Output{SampleEvery: 200, CheckpointEvery: 1000},
 		Eval:      Eval{Every: 500, N: 2000},
@@ -282,6 +296,14 @@ func (c *Config) Validate() error {
 	if len(t.Augment) > 0 && c.Model == "sgan" {
 		bad("train.augment", "augments the images of a D with one output; not available for sgan")
 	}
+	if t.R1 < 0 || math.IsNaN(t.R1) || math.IsInf(t.R1, 0) {
+		bad("train.r1", "must be 0 (off) or a positive weight γ, e.g. 10, got %g", t.R1)
+	} else if t.R1 > 0 && !contains(R1Models, c.Model) {
+		bad("train.r1", "needs a D without batch norm (models %s); model %s's D has batch norm", strings.Join(R1Models, ", "), c.Model)
+	}
+	if c.MinibatchStd && c.Model != "gan" && c.Model != "sgan" && (t.R1 > 0 || c.Model == "wgan-gp") {
+		bad("minibatch_std", "mixes the samples of a batch, which the gradient penalties (wgan-gp, train.r1) do not allow")
+	}
 	if c.SpectralNorm && c.Model == "sgan" {
 		bad("spectral_norm", "normalises the D of a model with one D output; not available for sgan")
 	}
@@ -306,6 +328,9 @@ func (c *Config) Validate() error {
 	c.Optim.D.validate("optim.d", bad)
 	if !(c.WGAN.Clip > 0) || math.IsInf(c.WGAN.Clip, 0) {
 		bad("wgan.clip", "must be > 0, got %g", c.WGAN.Clip)
+	}
+	if !(c.WGAN.GPLambda >= 0) || math.IsInf(c.WGAN.GPLambda, 0) {
+		bad("wgan.gp_lambda", "must be 0 (off) or a positive weight λ, e.g. 10, got %g", c.WGAN.GPLambda)
 	}
 	o := c.Output
 	if o.SampleEvery < 0 {

@@ -92,7 +92,17 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"output.keep", func(c *Config) { c.Output.Keep = -1 }},
 		{"train.augment", func(c *Config) { c.Train.Augment = []string{"translation", "flip"} }},
 		{"train.augment", func(c *Config) { c.Train.Augment = []string{"color", "color"} }},
+		// The gradient penalties: R1 needs a D without batch norm (model
+		// dcgan's has it); neither allows minibatch_std.
+		{"train.r1", func(c *Config) { c.Train.R1 = 10 }},
+		{"train.r1", func(c *Config) { c.Model, c.Train.R1 = "gan", -1 }},
+		{"train.r1", func(c *Config) { c.Model, c.Train.R1 = "gan", math.Inf(1) }},
+		{"minibatch_std", func(c *Config) { c.Model, c.MinibatchStd = "wgan-gp", true }},
+		{"wgan.gp_lambda", func(c *Config) { c.WGAN.GPLambda = -10 }},
+		{"wgan.gp_lambda", func(c *Config) { c.WGAN.GPLambda = math.NaN() }},
 	}
+	Models = append(Models, "gan", "wgan-gp")
+	defer func() { Models = Models[:len(Models)-2] }()
 	for _, tc := range cases {
 		c := Default()
 		tc.mutate(&c)
@@ -202,6 +212,24 @@ func TestKeysCoverEveryField(t *testing.T) {
 	for k, v := range keys {
 		if _, err := Convert(v, reflect.TypeOf(v)); err != nil {
 			t.Errorf("default of %s does not convert to its own type: %v", k, err)
+		}
+	}
+}
+
+// R1 is accepted for the models whose D has no batch norm, and wgan-gp's
+// penalty may be turned off.
+func TestPenaltiesValid(t *testing.T) {
+	Models = append(Models, "gan", "wgan-gp")
+	defer func() { Models = Models[:len(Models)-2] }()
+	for _, edit := range []func(*Config){
+		func(c *Config) { c.Model, c.Train.R1 = "gan", 10 },
+		func(c *Config) { c.Model, c.Train.R1, c.Loss = "wgan-gp", 1, "hinge" },
+		func(c *Config) { c.Model, c.WGAN.GPLambda = "wgan-gp", 0 },
+	} {
+		c := Default()
+		edit(&c)
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s, r1 %g, gp_lambda %g: %v", c.Model, c.Train.R1, c.WGAN.GPLambda, err)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package models
 
 import (
+	"errors"
+
 	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/rng"
@@ -31,6 +33,16 @@ func init() {
 		New:         func(s Shape, r *rng.RNG) *GAN { return newDCGAN(Wasserstein, s, 0, r) },
 	})
 	Register(Spec{
+		Name:        "wgan-gp",
+		Description: "WGAN-GP (Gulrajani et al. 2017): the DCGAN networks, a critic without batch norm, Earth-Mover loss, gradient penalty on interpolates",
+		Conv:        true,
+		New: func(s Shape, r *rng.RNG) *GAN {
+			m := newDCGANNoBN(Wasserstein, s, r)
+			m.GP = true
+			return m
+		},
+	})
+	Register(Spec{
 		Name:        "cgan",
 		Description: "conditional DCGAN (Mirza & Osindero 2014): G gets z ⊙ embed(y), D gets embed(y) as an extra image channel",
 		Conditional: true,
@@ -55,6 +67,22 @@ func newDCGAN(loss Loss, s Shape, classes int, r *rng.RNG) *GAN {
 	} else {
 		m.G = newExamplesGenerator(s, classes, r)
 		m.D = newExamplesDiscriminator(s, classes, 1, s.MinibatchStd, r)
+	}
+	return m
+}
+
+// newDCGANNoBN builds the unconditional DCGAN family with a D without batch
+// norm (WGAN-GP's critic): each convolution that batch norm followed gets
+// a bias instead, as batch norm's β was one. G's weights are drawn before
+// D's, as newDCGAN draws them.
+func newDCGANNoBN(loss Loss, s Shape, r *rng.RNG) *GAN {
+	m := &GAN{Loss: loss}
+	if s.H == 28 {
+		m.G = newDCGANGenerator(s.Latent, s.C, s.Width, 0, r)
+		m.D = newDCGANCritic(s.C, s.Width, s.MinibatchStd, r)
+	} else {
+		m.G = newExamplesGenerator(s, 0, r)
+		m.D = newExamplesCritic(s, s.MinibatchStd, r)
 	}
 	return m
 }
@@ -146,6 +174,7 @@ type dcganDiscriminator struct {
 	fc      *nn.LinearLayer
 	feat    int  // 2·width·7·7
 	mbstd   bool // a minibatch standard-deviation plane before fc
+	noBN    bool // conv2 has a bias and no batch norm (conv2BN nil)
 }
 
 // newDCGANDiscriminator makes the discriminator; with classes > 0 it is
@@ -183,6 +212,29 @@ func newDCGANDiscriminator(c, width, classes, outputs int, mbstd bool, r *rng.RN
 	return m
 }
 
+// newDCGANCritic makes the unconditional discriminator without batch norm:
+// x (C, 28, 28, B) → conv1 k4 s2 p1 + bias, LeakyReLU → (64, 14, 14, B) →
+// conv2 k4 s2 p1 + bias, LeakyReLU → (128, 7, 7, B) → fc + bias → (1, B).
+func newDCGANCritic(c, width int, mbstd bool, r *rng.RNG) *dcganDiscriminator {
+	feat := 2 * width * 7 * 7
+	fcIn := feat
+	if mbstd {
+		fcIn += 7 * 7
+	}
+	m := &dcganDiscriminator{
+		conv1: nn.NewConv2d("d.conv1", c, width, 4, 2, 1, true),
+		conv2: nn.NewConv2d("d.conv2", width, 2*width, 4, 2, 1, true),
+		fc:    nn.NewLinear("d.fc", fcIn, 1, true),
+		feat:  feat,
+		mbstd: mbstd,
+		noBN:  true,
+	}
+	m.conv1.Init(r, initStd)
+	m.conv2.Init(r, initStd)
+	m.fc.Init(r, initStd)
+	return m
+}
+
 func (m *dcganDiscriminator) Forward(g *nn.Graph, x, labels *gorgonia.Node) *gorgonia.Node {
 	_, out := m.ForwardFeatures(g, x, labels)
 	return out
@@ -197,9 +249,13 @@ func (m *dcganDiscriminator) ForwardFeatures(g *nn.Graph, x, labels *gorgonia.No
 		plane := g.Embedding(g.Param(m.embed), labels, 1, 28, 28, b) // (1, 28, 28, B)
 		x = g.Concat(x, plane)                                       // (C+1, 28, 28, B)
 	}
-	h := m.conv1.Forward(g, x, kernels.LeakyReLU)             // (64, 14, 14, B)
-	h = m.conv2.Forward(g, h, kernels.Identity)               // (128, 7, 7, B)
-	h = m.conv2BN.Forward(g, h, kernels.LeakyReLU, m.feat, b) // (6272, B): PyTorch's (C, H, W) flatten
+	h := m.conv1.Forward(g, x, kernels.LeakyReLU) // (64, 14, 14, B)
+	if m.noBN {
+		h = m.conv2.Forward(g, h, kernels.LeakyReLU) // (128, 7, 7, B), read by fc as (6272, B)
+	} else {
+		h = m.conv2.Forward(g, h, kernels.Identity)               // (128, 7, 7, B)
+		h = m.conv2BN.Forward(g, h, kernels.LeakyReLU, m.feat, b) // (6272, B): PyTorch's (C, H, W) flatten
+	}
 	if m.mbstd {
 		return h, m.fc.Forward(g, g.MinibatchStd(h, m.feat+7*7, b), kernels.Identity) // (6272+49, B) → (1, B)
 	}
@@ -213,12 +269,46 @@ func (m *dcganDiscriminator) Params() []*nn.Param {
 	}
 	ps = append(ps, m.conv1.Params()...)
 	ps = append(ps, m.conv2.Params()...)
-	ps = append(ps, m.conv2BN.Params()...)
+	if !m.noBN {
+		ps = append(ps, m.conv2BN.Params()...)
+	}
 	return append(ps, m.fc.Params()...)
 }
 
-func (m *dcganDiscriminator) Buffers() []nn.Buffer { return m.conv2BN.Buffers() }
+func (m *dcganDiscriminator) Buffers() []nn.Buffer {
+	if m.noBN {
+		return nil
+	}
+	return m.conv2BN.Buffers()
+}
 
 func (m *dcganDiscriminator) BatchNorms() []*kernels.BNStats {
+	if m.noBN {
+		return nil
+	}
 	return []*kernels.BNStats{m.conv2BN.Stats}
+}
+
+// ForwardInputGrad implements InputGradNet for the critic without batch
+// norm. With a1 = conv1(x) + b1, h1 = lrelu(a1), a2 = conv2(h1) + b2,
+// h2 = lrelu(a2) and out = w·h2 + b: ∂out/∂h2 = wᵀ, g2 = wᵀ ⊙ lrelu'(a2),
+// g1 = convT(g2, W2) ⊙ lrelu'(a1), ∇ₓ = convT(g1, W1).
+func (m *dcganDiscriminator) ForwardInputGrad(g *nn.Graph, x, _ *gorgonia.Node) (out, grad *gorgonia.Node) {
+	if g.Err() != nil {
+		return nil, nil
+	}
+	if !m.noBN || m.mbstd || m.embed != nil || m.fc.W.Shape()[0] != 1 {
+		g.Fail(errors.New("models: the input gradient needs the critic without batch norm, minibatch_std or labels"))
+		return nil, nil
+	}
+	b := x.Shape()[3]
+	h1 := m.conv1.Forward(g, x, kernels.LeakyReLU)  // (64, 14, 14, B)
+	h2 := m.conv2.Forward(g, h1, kernels.LeakyReLU) // (128, 7, 7, B)
+	out = m.fc.Forward(g, h2, kernels.Identity)     // (1, B)
+	s2 := h2.Shape()
+	d := g.LinearT(g.Ones("d.seed", 1, b), g.Param(m.fc.W), s2[0], s2[1], s2[2], b) // wᵀ: (128, 7, 7, B)
+	d = g.ActGrad(h2, d, kernels.LeakyReLU)
+	d = g.ConvTranspose2d(d, g.Param(m.conv2.W), m.conv2.Stride, m.conv2.Pad) // (64, 14, 14, B)
+	d = g.ActGrad(h1, d, kernels.LeakyReLU)
+	return out, g.ConvTranspose2d(d, g.Param(m.conv1.W), m.conv1.Stride, m.conv1.Pad) // (C, 28, 28, B)
 }

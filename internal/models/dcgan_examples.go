@@ -1,6 +1,7 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"math/bits"
 
@@ -127,6 +128,7 @@ type examplesDiscriminator struct {
 	bns   []*nn.BatchNormLayer // after convs[1 … n−1]
 	h, w  int
 	mbstd bool // a minibatch standard-deviation channel before the last convolution
+	noBN  bool // no batch norm (bns empty): convs[1 … n−1] have a bias instead
 }
 
 // newExamplesDiscriminator makes pytorch/examples' D; with mbstd the last
@@ -164,6 +166,31 @@ func newExamplesDiscriminator(s Shape, classes, outputs int, mbstd bool, r *rng.
 	return m
 }
 
+// newExamplesCritic makes pytorch/examples' D without batch norm (WGAN-GP's
+// critic): the convolutions batch norm followed get a bias instead, so
+// the tensors are d.main.0.weight, d.main.2.weight, d.main.2.bias, …
+// (the module indices of the layout with batch norm).
+func newExamplesCritic(s Shape, mbstd bool, r *rng.RNG) *examplesDiscriminator {
+	n := upsamplings(s.H)
+	m := &examplesDiscriminator{h: s.H, w: s.W, mbstd: mbstd, noBN: true}
+	in := s.C
+	m.convs = append(m.convs, nn.NewConv2d("d.main.0", in, s.Width, 4, 2, 1, false))
+	in = s.Width
+	for j := 1; j < n; j++ {
+		m.convs = append(m.convs, nn.NewConv2d(fmt.Sprintf("d.main.%d", 3*j-1), in, 2*in, 4, 2, 1, true))
+		in *= 2
+	}
+	lastIn := in
+	if mbstd {
+		lastIn++
+	}
+	m.convs = append(m.convs, nn.NewConv2d(fmt.Sprintf("d.main.%d", 3*n-1), lastIn, 1, 4, 1, 0, false))
+	for _, c := range m.convs {
+		c.Init(r, initStd)
+	}
+	return m
+}
+
 func (m *examplesDiscriminator) Forward(g *nn.Graph, x, labels *gorgonia.Node) *gorgonia.Node {
 	_, out := m.forward(g, x, labels, false)
 	return out
@@ -187,6 +214,11 @@ func (m *examplesDiscriminator) forward(g *nn.Graph, x, labels *gorgonia.Node, f
 		h = m.convs[j+1].Forward(g, h, kernels.Identity)
 		h = bn.Forward(g, h, kernels.LeakyReLU)
 	}
+	if m.noBN {
+		for _, c := range m.convs[1 : len(m.convs)-1] {
+			h = c.Forward(g, h, kernels.LeakyReLU)
+		}
+	}
 	last := m.convs[len(m.convs)-1]
 	if feat && g.Err() == nil {
 		features = g.Activation(h, kernels.Identity, h.Shape().TotalSize()/b, b) // (8w·4·4, B)
@@ -198,6 +230,35 @@ func (m *examplesDiscriminator) forward(g *nn.Graph, x, labels *gorgonia.Node, f
 	}
 	h = last.Forward(g, h, kernels.Identity)                 // (K, 1, 1, B); K = 1 but for sgan
 	return features, g.Activation(h, kernels.Identity, k, b) // (K, B) logits
+}
+
+// ForwardInputGrad implements InputGradNet for the critic without batch
+// norm: the last convolution's adjoint from a seed of ones (1, 1, 1, B),
+// then for each earlier layer the LeakyReLU mask of its output and its
+// convolution's adjoint (a transposed convolution with the same weight).
+func (m *examplesDiscriminator) ForwardInputGrad(g *nn.Graph, x, _ *gorgonia.Node) (out, grad *gorgonia.Node) {
+	if g.Err() != nil {
+		return nil, nil
+	}
+	last := m.convs[len(m.convs)-1]
+	if !m.noBN || m.mbstd || m.embed != nil || last.W.Shape()[0] != 1 {
+		g.Fail(errors.New("models: the input gradient needs the critic without batch norm, minibatch_std or labels"))
+		return nil, nil
+	}
+	b := x.Shape()[3]
+	hs := make([]*gorgonia.Node, len(m.convs)-1)
+	h := x
+	for i, c := range m.convs[:len(m.convs)-1] {
+		h = c.Forward(g, h, kernels.LeakyReLU)
+		hs[i] = h
+	}
+	out = g.Activation(last.Forward(g, h, kernels.Identity), kernels.Identity, 1, b) // (1, B)
+	d := g.ConvTranspose2d(g.Ones("d.seed", 1, 1, 1, b), g.Param(last.W), last.Stride, last.Pad)
+	for i := len(hs) - 1; i >= 0; i-- {
+		d = g.ActGrad(hs[i], d, kernels.LeakyReLU)
+		d = g.ConvTranspose2d(d, g.Param(m.convs[i].W), m.convs[i].Stride, m.convs[i].Pad)
+	}
+	return out, d // (C, H, W, B)
 }
 
 func (m *examplesDiscriminator) Params() []*nn.Param {

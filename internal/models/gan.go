@@ -1,6 +1,7 @@
 package models
 
 import (
+	"errors"
 	"math"
 
 	"github.com/gantrain/gantrain/internal/kernels"
@@ -65,6 +66,41 @@ func (m *mlp) Forward(g *nn.Graph, x, _ *gorgonia.Node) *gorgonia.Node {
 		x = l.Forward(g, x, m.last) // (1, B)
 	}
 	return x
+}
+
+// ForwardInputGrad implements InputGradNet for the discriminator: with
+// h_i = lrelu(W_i·h_{i−1} + b_i) and out = w·h_3 + b, the gradient runs
+// back as g_3 = wᵀ ⊙ lrelu'(·), g_{i−1} = W_iᵀ·g_i ⊙ lrelu'(·), ∇ₓ = W_1ᵀ·g_1.
+func (m *mlp) ForwardInputGrad(g *nn.Graph, x, _ *gorgonia.Node) (out, grad *gorgonia.Node) {
+	if g.Err() != nil {
+		return nil, nil
+	}
+	lastL := m.layers[len(m.layers)-1]
+	if m.image != nil || m.last != kernels.Identity || lastL.W.Shape()[0] != 1 {
+		g.Fail(errors.New("models: the input gradient is for a discriminator with one output"))
+		return nil, nil
+	}
+	xs := x.Shape().Clone()
+	b := xs[xs.Dims()-1]
+	hs := make([]*gorgonia.Node, len(m.layers)-1)
+	h := x
+	for i, l := range m.layers[:len(m.layers)-1] {
+		h = l.Forward(g, h, kernels.LeakyReLU) // (out, B)
+		hs[i] = h
+	}
+	out = lastL.Forward(g, h, kernels.Identity) // (1, B)
+	d := g.Ones("d.seed", 1, b)
+	for i := len(hs); i >= 0; i-- {
+		if i < len(hs) {
+			d = g.ActGrad(hs[i], d, kernels.LeakyReLU)
+		}
+		var shape []int
+		if i == 0 {
+			shape = xs // ∇ₓ in x's shape
+		}
+		d = g.LinearT(d, g.Param(m.layers[i].W), shape...)
+	}
+	return out, d
 }
 
 func (m *mlp) Params() []*nn.Param {

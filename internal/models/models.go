@@ -81,6 +81,21 @@ type Net interface {
 	BatchNorms() []*kernels.BNStats
 }
 
+// InputGradNet is a discriminator without batch norm whose gradient with
+// respect to its input can be written out as graph nodes, for the gradient
+// penalties (WGAN-GP, R1): gorgonia has no double backward.
+type InputGradNet interface {
+	Net
+	// ForwardInputGrad adds the network to g as Forward does and returns
+	// beside its output (1, B) the gradient of Σ_b out_b with respect to
+	// x, shaped as x: as each output depends on its own sample alone,
+	// sample b's part is ∇ₓD(x_b). The gradient is built from
+	// differentiable ops (the layers' adjoints with the same weight nodes,
+	// the activations' derivative masks as constants), so a penalty on it
+	// is differentiated with respect to D's weights like any loss.
+	ForwardInputGrad(g *nn.Graph, x, labels *gorgonia.Node) (out, grad *gorgonia.Node)
+}
+
 // FeatureNet is a discriminator that also shows an intermediate layer, for
 // the generator's feature matching (sgan).
 type FeatureNet interface {
@@ -107,6 +122,9 @@ type GAN struct {
 	SN []*nn.SpectralNorm
 	// MinibatchStd says D has the minibatch standard-deviation layer.
 	MinibatchStd bool
+	// GP says the critic is trained with WGAN-GP's gradient penalty
+	// (wgan.gp_lambda) instead of weight clipping; D is an InputGradNet.
+	GP bool
 }
 
 // Shape is what a model is built for.

@@ -72,6 +72,12 @@ type Metrics struct {
 	DReal      float64  `json:"d_real"`
 	DFake      float64  `json:"d_fake"`
 	EarthMover *float64 `json:"em,omitempty"`
+	// The gradient penalties (part of loss_d) and the mean norm of the
+	// input gradients each saw: wgan-gp's, and train.r1's.
+	GP     *float64 `json:"gp,omitempty"`
+	GPNorm *float64 `json:"gp_grad_norm,omitempty"`
+	R1     *float64 `json:"r1,omitempty"`
+	R1Norm *float64 `json:"r1_grad_norm,omitempty"`
 	// sgan: the labelled batch's cross-entropy (part of loss_d) and accuracy.
 	LossSup    *float64 `json:"loss_sup,omitempty"`
 	AccLabeled *float64 `json:"acc_labeled,omitempty"`
@@ -282,6 +288,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			if model.Loss == models.Wasserstein {
 				em := l.EarthMover
 				m.EarthMover = &em
+			}
+			if t.gp != nil {
+				gp, n := l.GP, l.GPNorm
+				m.GP, m.GPNorm = &gp, &n
+			}
+			if t.r1 != nil {
+				r1, n := l.R1, l.R1Norm
+				m.R1, m.R1Norm = &r1, &n
 			}
 			if model.Loss == models.SemiSupervised {
 				sup, acc := l.LossSup, l.AccLabeled

@@ -35,6 +35,11 @@ func tinyConfig(model string, steps int) config.Config {
 	if model == "sgan" {
 		cfg.Data.Labeled = 20
 	}
+	if model == "wgan-gp" {
+		cfg.Train.NCritic = 2
+		cfg.Optim.D = config.OptimSpec{Name: "adam", LR: 1e-4, Betas: []float64{0, 0.9}, Eps: 1e-8}
+		cfg.Optim.G = cfg.Optim.D
+	}
 	if model == "wgan" {
 		cfg.Train.NCritic = 2 // the separate-graph wiring; 5 only costs time
 		cfg.Optim.G = config.OptimSpec{Name: "rmsprop", LR: 5e-5, Alpha: 0.99, Eps: 1e-8}
@@ -118,6 +123,15 @@ func TestResumeIsExact(t *testing.T) {
 			return c
 		}},
 		{"wgan-ema", func(s int) config.Config { c := tinyConfig("wgan", s); c.Train.EMA = 0.5; return c }},
+		// The gradient penalties: wgan-gp's ε per image come from the
+		// checkpointed noise; R1 on gan's D.
+		{"wgan-gp", func(s int) config.Config { return tinyConfig("wgan-gp", s) }},
+		{"wgan-gp-r1-augment-ema", func(s int) config.Config {
+			c := tinyConfig("wgan-gp", s)
+			c.Train.R1, c.Train.Augment, c.Train.EMA = 1, []string{"translation", "color"}, 0.9
+			return c
+		}},
+		{"gan-r1", func(s int) config.Config { c := tinyConfig("gan", s); c.Train.R1 = 10; return c }},
 		{"cgan-ema-lsgan", func(s int) config.Config {
 			c := tinyConfig("cgan", s)
 			c.Train.EMA, c.Loss = 0.99, "lsgan"

@@ -42,6 +42,13 @@ import (
 // whose gradient flows through it to G. Each of the three has its own
 // random parameters, drawn from Noise before every run (real, then fake,
 // then the G step's), so the checkpointed noise state covers them.
+//
+// The gradient penalties add to D's loss a function of D's input gradient,
+// which a D without batch norm writes out as graph nodes
+// (models.InputGradNet): WGAN-GP's λ·mean_b (‖∇D(x̂_b)‖ − 1)² on x̂ =
+// ε·x + (1−ε)·G(z), ε ~ U(0, 1) per image drawn from Noise after z (the
+// images D sees: augmented, with train.augment), in a third D pass; R1's
+// (γ/2)·mean_b ‖∇D(x_b)‖² on the real pass itself.
 type Trainer struct {
 	Model   *models.GAN
 	Batch   int
@@ -70,6 +77,11 @@ type Trainer struct {
 	EMA     models.Net
 	emaBeta float32
 
+	// WGAN-GP: the interpolation weights ε (B), drawn before every D run
+	// (nil without the penalty), and what the penalty ops saw.
+	eps    []float32
+	gp, r1 *losses.Stat
+
 	// DiffAugment of D's real and fake inputs in the D step and of the
 	// fake ones in the G step; nil without train.augment.
 	augReal, augFake, augG *nn.DiffAugment
@@ -96,8 +108,16 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	}
 	b := cfg.Train.BatchSize
 	t := &Trainer{Model: model, Batch: b, NCritic: cfg.Train.NCritic, Noise: noise}
-	if model.Loss == models.Wasserstein {
+	if model.Loss == models.Wasserstein && !model.GP {
 		t.clip = float32(cfg.WGAN.Clip)
+	}
+	gpOn, r1 := model.GP && cfg.WGAN.GPLambda > 0, cfg.Train.R1
+	var critic models.InputGradNet
+	if gpOn || r1 > 0 {
+		var ok bool
+		if critic, ok = model.D.(models.InputGradNet); !ok || len(model.D.BatchNorms()) > 0 || model.MinibatchStd || model.Conditional {
+			return nil, fmt.Errorf("train: model %s: the gradient penalties need a D without batch norm, minibatch_std or labels (models %s)", model.Name, strings.Join(config.R1Models, ", "))
+		}
 	}
 	var err error
 	if t.OptD, err = optim.New(cfg.Optim.D); err != nil {
@@ -153,8 +173,14 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	// the two passes share no data, so the order is left to gorgonia's sort,
 	// which keeps the build order here (checked by instrumenting the op).
 	// Another order would change those statistics only, not the gradients.
-	outReal := model.D.Forward(dGraph, augment(dGraph, x, t.augReal), yReal)
-	outFake := model.D.Forward(dGraph, augment(dGraph, fake, t.augFake), yFake)
+	seenReal, seenFake := augment(dGraph, x, t.augReal), augment(dGraph, fake, t.augFake)
+	var outReal, gradReal *gorgonia.Node
+	if r1 > 0 {
+		outReal, gradReal = critic.ForwardInputGrad(dGraph, seenReal, yReal)
+	} else {
+		outReal = model.D.Forward(dGraph, seenReal, yReal)
+	}
+	outFake := model.D.Forward(dGraph, seenFake, yFake)
 	var lossReal, lossFake *gorgonia.Node
 	switch model.Loss {
 	case models.BCE:
@@ -172,7 +198,21 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	default:
 		return nil, fmt.Errorf("train: model %s: no losses for loss kind %v", model.Name, model.Loss)
 	}
-	dGraph.Backward(losses.Sum(dGraph, lossReal, lossFake))
+	lossD := losses.Sum(dGraph, lossReal, lossFake)
+	if gpOn {
+		var eps *gorgonia.Node
+		eps, t.eps = dGraph.Input("gp_eps", b)
+		_, gradHat := critic.ForwardInputGrad(dGraph, dGraph.Interpolate(seenReal, seenFake, eps), nil)
+		var pen *gorgonia.Node
+		pen, t.gp = losses.GradientPenalty(dGraph, "gradient penalty", gradHat, cfg.WGAN.GPLambda)
+		lossD = losses.Sum(dGraph, lossD, pen)
+	}
+	if r1 > 0 {
+		var pen *gorgonia.Node
+		pen, t.r1 = losses.R1(dGraph, "R1 penalty", gradReal, r1)
+		lossD = losses.Sum(dGraph, lossD, pen)
+	}
+	dGraph.Backward(lossD)
 	if t.dm, err = dGraph.Compile(); err != nil {
 		return nil, fmt.Errorf("train: D graph: %w", err)
 	}
@@ -240,6 +280,14 @@ func (t *Trainer) drawNoise() {
 	}
 }
 
+// drawEps draws WGAN-GP's interpolation weights ε ~ U(0, 1), one per
+// image (a no-op without the penalty).
+func (t *Trainer) drawEps() {
+	for i := range t.eps {
+		t.eps[i] = float32(t.Noise.Float64())
+	}
+}
+
 // Step runs one training iteration. next loads a real batch (with SetBatch).
 func (t *Trainer) Step(next func() error) error {
 	if t.Model.Loss == models.SemiSupervised {
@@ -252,6 +300,7 @@ func (t *Trainer) Step(next func() error) error {
 			return err
 		}
 		t.drawNoise()
+		t.drawEps()
 		t.drawAugment(t.augReal, t.augFake)
 		if err := t.runD(); err != nil {
 			return err
@@ -373,6 +422,9 @@ type Losses struct {
 	DReal, DFake   float64 // BCE: mean D(x) and D(G(z)); WGAN, hinge, LSGAN: mean raw outputs
 	EarthMover     float64 // WGAN: mean C(real) − mean C(fake)
 	LossDR, LossDF float64
+	// The gradient penalties (part of LossD; 0 when off): WGAN-GP's and
+	// R1's values and the mean norms of the input gradients they saw.
+	GP, GPNorm, R1, R1Norm float64
 	// sgan: the labelled batch's cross-entropy (part of LossD) and
 	// accuracy.
 	LossSup, AccLabeled float64
@@ -393,6 +445,14 @@ func (t *Trainer) Last() Losses {
 	if t.sup != nil {
 		l.LossSup, l.AccLabeled = t.sup.Loss, t.sup.Mean
 		l.LossD += t.sup.Loss
+	}
+	if t.gp != nil {
+		l.GP, l.GPNorm = t.gp.Loss, t.gp.Mean
+		l.LossD += t.gp.Loss
+	}
+	if t.r1 != nil {
+		l.R1, l.R1Norm = t.r1.Loss, t.r1.Mean
+		l.LossD += t.r1.Loss
 	}
 	return l
 }

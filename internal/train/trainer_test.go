@@ -8,6 +8,7 @@ import (
 
 	"github.com/gantrain/gantrain/internal/blas"
 	"github.com/gantrain/gantrain/internal/config"
+	"github.com/gantrain/gantrain/internal/losses"
 	"github.com/gantrain/gantrain/internal/models"
 	"github.com/gantrain/gantrain/internal/nn"
 	"github.com/gantrain/gantrain/internal/parallel"
@@ -64,6 +65,27 @@ func TestModelGradientsMatchFiniteDifferences(t *testing.T) {
 	t.Run("cgan-hinge", func(t *testing.T) {
 		gradientCheck(t, "cgan", models.MNIST(100), func(c *config.Config) { c.Loss = "hinge" })
 	})
+	// The gradient penalties: WGAN-GP's on interpolates (its critic
+	// without batch norm, at 28 px and in pytorch/examples' layout), R1 on
+	// real images; the penalty's weight gradient runs through the
+	// critic's written-out input gradient.
+	// The penalty jumps where a LeakyReLU unit of the interpolates' pass
+	// changes sides (its mask is piecewise constant): a narrow critic has
+	// fewer units to cross within a finite difference's step.
+	narrow := models.MNIST(100)
+	narrow.Width = 8
+	t.Run("wgan-gp", func(t *testing.T) { gradientCheck(t, "wgan-gp", narrow) })
+	t.Run("wgan-gp-32px-rgb", func(t *testing.T) {
+		gradientCheck(t, "wgan-gp", models.Shape{Latent: 100, C: 3, H: 32, W: 32, Width: 4})
+	})
+	// γ large enough that the penalty's part of the gradient exceeds the
+	// tolerance: at γ = 10, on gan's initial D, halving it went unseen.
+	t.Run("gan-r1", func(t *testing.T) {
+		gradientCheck(t, "gan", models.MNIST(100), func(c *config.Config) { c.Train.R1 = 1000 })
+	})
+	t.Run("wgan-gp-r1-hinge-augment", func(t *testing.T) {
+		gradientCheck(t, "wgan-gp", narrow, aug, func(c *config.Config) { c.Train.R1, c.Loss = 5, "hinge" })
+	})
 	// pytorch/examples' layout at 32 px RGB (narrow, to keep it quick): the
 	// 4×4 projection of z, the stride-2 stack, the 4×4 convolution to one
 	// logit, and cgan's 32×32 label plane beside three channels.
@@ -77,7 +99,7 @@ func gradientCheck(t *testing.T, name string, shape models.Shape, edit ...func(*
 	cfg := config.Default()
 	cfg.Model = name
 	cfg.Train.BatchSize = 4
-	if name == "wgan" {
+	if name == "wgan" || name == "wgan-gp" {
 		cfg.Train.NCritic = 5
 	}
 	for _, e := range edit {
@@ -111,6 +133,20 @@ func gradientCheck(t *testing.T, name string, shape models.Shape, edit ...func(*
 			}
 		}
 	}
+	if model.GP {
+		// The penalty jumps where a LeakyReLU unit of the critic changes
+		// sides (its slope, a factor of the input gradient, is piecewise
+		// constant). At DCGAN's initial scale (0.02) the pre-activations
+		// crowd around the biases, and a difference's step moves dozens
+		// of them across 0; ten times larger weights spread them out.
+		for _, p := range model.D.Params() {
+			if len(p.Shape()) > 1 {
+				for i := range p.Data() {
+					p.Data()[i] *= 10
+				}
+			}
+		}
+	}
 	tr, err := NewTrainer(cfg, model, rng.New(4, 1))
 	if err != nil {
 		t.Fatal(err)
@@ -123,6 +159,9 @@ func gradientCheck(t *testing.T, name string, shape models.Shape, edit ...func(*
 	for i := range tr.fakeLabels {
 		tr.fakeLabels[i] = float32(r.IntN(model.Classes))
 		tr.RealLabels[i] = float32(r.IntN(model.Classes))
+	}
+	for i := range tr.eps { // wgan-gp's interpolation weights
+		tr.eps[i] = float32(r.Float64())
 	}
 	sgan := model.Loss == models.SemiSupervised
 	if sgan {
@@ -242,9 +281,11 @@ func gradientCheck(t *testing.T, name string, shape models.Shape, edit ...func(*
 				fine++
 				num, kink, res = diff(d, u, 6e-4)
 			}
-			// LSGAN's D loss bends more between kinks: a third step, a
-			// third as long again, where the second still disagrees.
-			if !kink && !agree(num, a, res) {
+			// LSGAN's D loss bends more between kinks, and the gradient
+			// penalties' more still (they are quadratic in the weights,
+			// whose curvature the kink test mistakes for a kink at the
+			// longer steps): a third step, a third as long again.
+			if kink || !agree(num, a, res) {
 				num, kink, res = diff(d, u, 2e-4)
 			}
 			if kink {
@@ -305,8 +346,20 @@ func gradientCheck(t *testing.T, name string, shape models.Shape, edit ...func(*
 		}
 		return
 	}
-	check("D", tr.dm, func() float64 { return tr.dReal.Loss + tr.dFake.Loss })
+	check("D", tr.dm, func() float64 { return tr.dReal.Loss + tr.dFake.Loss + penalties(tr) })
 	check("G", tr.gm, func() float64 { return tr.gFake.Loss })
+}
+
+// penalties returns the values of the gradient penalties in the last D
+// run (0 without them).
+func penalties(tr *Trainer) float64 {
+	var p float64
+	for _, s := range []*losses.Stat{tr.gp, tr.r1} {
+		if s != nil {
+			p += s.Loss
+		}
+	}
+	return p
 }
 
 func mustGrads(t *testing.T, m *nn.Machine) [][]float32 {
