@@ -101,8 +101,9 @@ func Losses(rows []map[string]float64, path string) error {
 }
 
 // Metrics draws the evaluation metrics over step to a PNG at path
-// (Width×Height): fcd, modes and, when present, kl_uniform and
-// classifier_score, one panel each. The error wraps ErrNoData if no row
+// (Width×Height): fcd, modes and, when present, kl_uniform,
+// classifier_score and test_acc (a semi-supervised GAN's discriminator as
+// a classifier), one panel each. The error wraps ErrNoData if no row
 // has fcd.
 func Metrics(rows []map[string]float64, path string) error {
 	if !hasAny(rows, "fcd") {
@@ -113,6 +114,7 @@ func Metrics(rows []map[string]float64, path string) error {
 		{title: "Modes covered", ylabel: "modes", yInclude: []float64{0}, curves: []curve{{"", "modes", orange}}},
 		{title: "KL to uniform (lower is better)", ylabel: "KL", yInclude: []float64{0}, curves: []curve{{"", "kl_uniform", green}}},
 		{title: "Classifier score", ylabel: "score", curves: []curve{{"", "classifier_score", purple}}},
+		{title: "D's test accuracy (higher is better)", ylabel: "accuracy", curves: []curve{{"", "test_acc", blue}}},
 	}
 	var panels []panel
 	for _, pn := range all {

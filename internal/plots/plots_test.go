@@ -181,6 +181,7 @@ func TestMetrics(t *testing.T) {
 		{"fcd-only", []map[string]float64{{"step": 100, "fcd": 50}, {"step": 200, "fcd": 30}, {"step": 300, "fcd": 20}}},
 		{"one", []map[string]float64{{"step": 100, "fcd": 50, "modes": 7}}},
 		{"four", append(fakeRows(50, true, 10), map[string]float64{"step": 1000, "fcd": 3, "classifier_score": 8.5})},
+		{"five", append(fakeRows(50, true, 10), map[string]float64{"step": 1000, "fcd": 3, "classifier_score": 8.5, "test_acc": 0.97})},
 	} {
 		path := filepath.Join(dir, tc.name+".png")
 		if err := Metrics(tc.rows, path); err != nil {
