@@ -15,7 +15,7 @@ bin=${GANTRAIN:-bin/gantrain}
 mkdir -p "$out"
 res=$out/results.tsv
 if [ $# -eq 1 ]; then
-	printf '| data | labels | method | test accuracy, mean ± sd | min–max | seeds | training time per run |\n'
+	printf '| config | labels | method | test accuracy, mean ± sd | min–max | seeds | training time per run |\n'
 	printf '|---|---:|---|---:|---:|---:|---:|\n'
 	awk -F'\t' '{k=$1"\t"$2"\t"$3; n[k]++; s[k]+=$5; q[k]+=$5*$5; t[k]+=$6
 		if (!(k in lo) || $5<lo[k]) lo[k]=$5; if (!(k in hi) || $5>hi[k]) hi[k]=$5}
