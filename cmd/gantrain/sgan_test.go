@@ -33,7 +33,7 @@ func sganArgs(dir string, steps int, extra ...string) []string {
 func TestSGANTrainClassifyAndAccuracy(t *testing.T) {
 	tmp := t.TempDir()
 	run := filepath.Join(tmp, "sgan")
-	code, _, errOut := gantrain(t, sganArgs(run, 30, "--set", "eval.every=15")...)
+	code, _, errOut := gantrain(t, sganArgs(run, 60, "--set", "eval.every=30")...)
 	if code != 0 {
 		t.Fatalf("train exit %d: %s", code, errOut)
 	}
@@ -41,8 +41,8 @@ func TestSGANTrainClassifyAndAccuracy(t *testing.T) {
 		t.Errorf("train does not say which labels it keeps: %s", errOut)
 	}
 	ms := readMetrics(t, run)
-	if _, ok := ms[0]["loss_sup"]; !ok || len(ms) != 30 {
-		t.Fatalf("%d metrics lines, first %v: want 30 with loss_sup", len(ms), ms[0])
+	if _, ok := ms[0]["loss_sup"]; !ok || len(ms) != 60 {
+		t.Fatalf("%d metrics lines, first %v: want 60 with loss_sup", len(ms), ms[0])
 	}
 	latest, err := checkpoint.Latest(run)
 	if err != nil {
@@ -114,16 +114,16 @@ func TestSGANTrainClassifyAndAccuracy(t *testing.T) {
 		t.Errorf("eval --accuracy %+v; classify got %d of %d right", rep, correct, test.N)
 	}
 	// Training measured the same every eval.every steps.
-	if acc, ok := ms[29]["test_acc"]; !ok || acc != rep.Accuracy {
-		t.Errorf("metrics.jsonl's test_acc at step 30: %v (present %v), eval --accuracy %v", acc, ok, rep.Accuracy)
+	if acc, ok := ms[59]["test_acc"]; !ok || acc != rep.Accuracy {
+		t.Errorf("metrics.jsonl's test_acc at step 60: %v (present %v), eval --accuracy %v", acc, ok, rep.Accuracy)
 	}
-	if _, ok := ms[14]["test_acc"]; !ok {
-		t.Errorf("no test_acc at step 15: %v", ms[14])
+	if _, ok := ms[29]["test_acc"]; !ok {
+		t.Errorf("no test_acc at step 30: %v", ms[29])
 	}
 	if len(rep.PerClass) != 10 {
 		t.Errorf("per_class %v", rep.PerClass)
 	}
-	t.Logf("after 30 steps on 320 images: %d of %d test images right, %d classes predicted", correct, test.N, len(classes))
+	t.Logf("after 60 steps of 16 images: %d of %d test images right, %d classes predicted", correct, test.N, len(classes))
 	// It learnt something (chance is 10%), and the folder check below
 	// compares more than one class.
 	if correct < 30 || len(classes) < 5 {
