@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/gantrain/gantrain/internal/rng"
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // mbstdGraph builds Σ R ⊙ MinibatchStd(x) over a learnable x (F, B) and
@@ -17,30 +15,7 @@ func mbstdGraph(t *testing.T, x []float32, f, b, plane int, r []float32) (float6
 	copy(p.Data(), x)
 	g := NewGraph(true, p)
 	y := g.MinibatchStd(g.Param(p), f+plane, b)
-	ys := y.Shape().Clone()
-	var out []float32
-	cost, _ := g.Apply(OpSpec{
-		Name: "weighted_sum", In: []tensor.Shape{ys}, DiffWRT: []bool{true},
-		Forward: func(in [][]float32, o []float32) error {
-			var s float64
-			for i, v := range in[0] {
-				s += float64(r[i]) * float64(v)
-			}
-			out = append([]float32(nil), in[0]...)
-			o[0] = float32(s)
-			return nil
-		},
-		Backward: func(need []bool, in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			d, _ := g.Apply(OpSpec{Name: "weighted_sum_grad", In: []tensor.Shape{nil}, Out: ys,
-				Forward: func(in [][]float32, o []float32) error {
-					for i := range o {
-						o[i] = in[0][0] * r[i]
-					}
-					return nil
-				}}, grad)
-			return gorgonia.Nodes{d}, g.Err()
-		},
-	}, y)
+	cost, outp := weightedSum(g, y, r)
 	g.Backward(cost)
 	m, err := g.Compile()
 	if err != nil {
@@ -54,7 +29,7 @@ func mbstdGraph(t *testing.T, x []float32, f, b, plane int, r []float32) (float6
 	if err != nil {
 		t.Fatal(err)
 	}
-	return float64(cost.Value().Data().(float32)), out, append([]float32(nil), grads[0]...)
+	return float64(cost.Value().Data().(float32)), *outp, append([]float32(nil), grads[0]...)
 }
 
 // By hand: features (1, 3) and (2, 2) over a batch of 2 have standard

@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/gantrain/gantrain/internal/rng"
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // noiseGraph builds Σ r ⊙ GaussianNoise(x, σ) over a learnable x (n, 1) and
@@ -18,30 +16,7 @@ func noiseGraph(t *testing.T, train bool, src *rng.RNG, x, r []float32, std floa
 	g := NewGraph(train, p)
 	g.SetNoise(src)
 	y := g.GaussianNoise(g.Param(p), std)
-	ys := y.Shape().Clone()
-	var out []float32
-	cost, _ := g.Apply(OpSpec{
-		Name: "weighted_sum", In: []tensor.Shape{ys}, DiffWRT: []bool{true},
-		Forward: func(in [][]float32, o []float32) error {
-			var s float64
-			for i, v := range in[0] {
-				s += float64(r[i]) * float64(v)
-			}
-			out = append([]float32(nil), in[0]...)
-			o[0] = float32(s)
-			return nil
-		},
-		Backward: func(need []bool, in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			d, _ := g.Apply(OpSpec{Name: "weighted_sum_grad", In: []tensor.Shape{nil}, Out: ys,
-				Forward: func(in [][]float32, o []float32) error {
-					for i := range o {
-						o[i] = in[0][0] * r[i]
-					}
-					return nil
-				}}, grad)
-			return gorgonia.Nodes{d}, g.Err()
-		},
-	}, y)
+	cost, outp := weightedSum(g, y, r)
 	g.Backward(cost)
 	m, err := g.Compile()
 	if err != nil {
@@ -53,7 +28,7 @@ func noiseGraph(t *testing.T, train bool, src *rng.RNG, x, r []float32, std floa
 			t.Fatal(err)
 		}
 		if run == 0 {
-			out1 = out
+			out1 = *outp
 			grads, _ := m.Grads()
 			clear(grads[0])
 		}
@@ -62,7 +37,7 @@ func noiseGraph(t *testing.T, train bool, src *rng.RNG, x, r []float32, std floa
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out1, out, append([]float32(nil), grads[0]...)
+	return out1, *outp, append([]float32(nil), grads[0]...)
 }
 
 // The noise layer of a training graph adds σ·N(0, 1), fresh at each run and
