@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -29,6 +31,8 @@ type ablateOptions struct {
 	ConfigPath string
 	Sets       []string
 	Varies     []string // --vary key=a,b,…
+	Variants   []string // --variant "key=v key=v"
+	Merge      []string // --merge DIR|ablation.json
 	Seeds      int
 	Epochs     int
 	OutDir     string
@@ -46,7 +50,7 @@ func newAblateCmd(s *streams) *cobra.Command {
 func ablateCmd(s *streams) (*cobra.Command, *ablateOptions) {
 	o := &ablateOptions{streams: s}
 	cmd := &cobra.Command{
-		Use:   "ablate --config FILE --vary key=a,b,... [--vary ...] [--seeds 3] [--epochs E] [--out DIR]",
+		Use:   "ablate --config FILE (--vary key=a,b,... [--vary ...] | --variant 'key=v ...' [--variant ...]) [--seeds 3] [--epochs E] [--out DIR]",
 		Short: "Train and evaluate every combination of settings over several seeds",
 		Long: `Train every variant of a configuration — the cross product of the --vary
 lists — once per seed (seed, seed+1, …), all for the same number of
@@ -64,6 +68,17 @@ value goes in brackets: --vary train.augment=[],[translation,cutout,color]
 (an empty value, as in --vary loss=,hinge, is the key's empty setting).
 seed, train.steps, train.epochs and output.dir cannot vary.
 
+--variant lists variants one by one instead: each is its settings,
+key=value separated by spaces (--variant 'optim.d.lr=4e-4 optim.g.lr=1e-4'),
+and --variant '' is the configuration as it is (the row "baseline"); so
+each remedy alone, and then a combination, is one ablation.
+
+--merge DIR (or DIR/ablation.json), repeated, trains nothing: it puts the
+runs of finished or interrupted ablations with the same number of steps
+and the same evaluation into one table in --out, a row per variant (runs
+of the same variant in several ablations pooled, each seed once), so
+ablations run side by side (one per core) or on other days make one table.
+
 Everything (the configuration of every variant, the data, the evaluation's
 classifier, the output directory) is checked before the first run trains.
 The files are rewritten after every run, so an interrupted ablation keeps
@@ -71,14 +86,23 @@ the finished runs' numbers. Quick evaluations during training (eval.every)
 are left out.`,
 		Example: `  gantrain ablate --config configs/dcgan.yaml --vary loss=bce,hinge,lsgan --seeds 3 --epochs 5 --out runs/ablate-loss
   gantrain ablate --config configs/dcgan.yaml --vary spectral_norm=false,true --vary train.ema=0,0.999 --out runs/ablate-sn-ema
-  gantrain ablate --config configs/dcgan.yaml --vary train.augment=[],[translation,cutout,color] --set train.steps=500 --n 2000`,
+  gantrain ablate --config configs/dcgan.yaml --vary train.augment=[],[translation,cutout,color] --set train.steps=500 --n 2000
+  gantrain ablate --config configs/dcgan.yaml --variant '' --variant train.ema=0.999 --variant 'spectral_norm=true loss=hinge' --out runs/q
+  gantrain ablate --merge runs/q1 --merge runs/q2 --out runs/q-all`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return runAblate(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(o.Merge) > 0 {
+				return runAblateMerge(o)
+			}
+			return runAblate(cmd.Context(), o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.ConfigPath, "config", "c", "", "YAML configuration file (default: built-in DCGAN defaults)")
 	f.StringArrayVar(&o.Sets, "set", nil, "override a configuration key in every variant: --set train.batch_size=32 (repeatable)")
 	f.StringArrayVar(&o.Varies, "vary", nil, "a key and the values to try: --vary loss=bce,hinge (repeatable: the cross product)")
+	f.StringArrayVar(&o.Variants, "variant", nil, "one variant, its settings separated by spaces: --variant 'loss=hinge spectral_norm=true' ('': the configuration; repeatable)")
+	f.StringArrayVar(&o.Merge, "merge", nil, "an ablation's directory or ablation.json: put the runs of several into one table in --out, training nothing (repeatable)")
 	f.IntVar(&o.Seeds, "seeds", 3, "runs per variant, with seeds seed, seed+1, …")
 	f.IntVar(&o.Epochs, "epochs", 0, "epochs of the base configuration's data per run (0: its train.steps or train.epochs)")
 	f.StringVar(&o.OutDir, "out", "", "directory of the results and runs (default runs/ablate-<time>)")
@@ -143,8 +167,11 @@ func parseVary(s string) (dimension, error) {
 // dimensions reads every --vary and refuses keys that cannot vary, are
 // varied twice or are also --set.
 func (o *ablateOptions) dimensions() ([]dimension, error) {
-	if len(o.Varies) == 0 {
-		return nil, usagef("give at least one --vary key=a,b,…")
+	if len(o.Varies) == 0 && len(o.Variants) == 0 {
+		return nil, usagef("give at least one --vary key=a,b,… or --variant 'key=value …'")
+	}
+	if len(o.Varies) > 0 && len(o.Variants) > 0 {
+		return nil, usagef("give --vary (a cross product) or --variant (variants one by one), not both")
 	}
 	var dims []dimension
 	for _, s := range o.Varies {
@@ -173,6 +200,109 @@ func (o *ablateOptions) dimensions() ([]dimension, error) {
 	return dims, nil
 }
 
+// checkSetting refuses a key=value of a variant whose key cannot vary or
+// is also --set; flag and s name it in the message.
+func (o *ablateOptions) checkSetting(flag, s, kv string) error {
+	k, _, ok := strings.Cut(kv, "=")
+	k = strings.ToLower(strings.TrimSpace(k))
+	if !ok || k == "" {
+		return usagef("%s %s: want key=value settings separated by spaces, e.g. %s 'loss=hinge spectral_norm=true'", flag, oneline.Quote(s), flag)
+	}
+	if keys := config.Keys(); keys[k] == nil {
+		return usagef("%s %s: unknown key %q%s", flag, oneline.Quote(s), k, suggest(k, keys))
+	}
+	if why, ok := ablateFixed[k]; ok {
+		return usagef("%s %s: %s cannot vary: %s", flag, oneline.Quote(s), k, why)
+	}
+	for _, set := range o.Sets {
+		if sk, _, _ := strings.Cut(set, "="); strings.ToLower(strings.TrimSpace(sk)) == k {
+			return usagef("%s %s: %s is also set by --set %s; leave one out", flag, oneline.Quote(s), k, oneline.Quote(set))
+		}
+	}
+	return nil
+}
+
+// parseVariant reads one --variant: key=value settings separated by
+// spaces (spaces inside brackets belong to a value); an empty one is the
+// configuration as it is.
+func (o *ablateOptions) parseVariant(s string) ([]string, error) {
+	var settings []string
+	depth, start := 0, -1
+	flush := func(end int) {
+		if start >= 0 {
+			settings = append(settings, s[start:end])
+			start = -1
+		}
+	}
+	for i, c := range s {
+		switch {
+		case c == '[':
+			depth++
+		case c == ']':
+			if depth--; depth < 0 {
+				return nil, usagef("--variant %s: a ] without its [", oneline.Quote(s))
+			}
+		case (c == ' ' || c == '\t') && depth == 0:
+			flush(i)
+			continue
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if depth != 0 {
+		return nil, usagef("--variant %s: a [ without its ]", oneline.Quote(s))
+	}
+	flush(len(s))
+	keys := map[string]bool{}
+	for _, kv := range settings {
+		if err := o.checkSetting("--variant", s, kv); err != nil {
+			return nil, err
+		}
+		k, _, _ := strings.Cut(kv, "=")
+		if k = strings.ToLower(strings.TrimSpace(k)); keys[k] {
+			return nil, usagef("--variant %s: %s is set twice", oneline.Quote(s), k)
+		}
+		keys[k] = true
+	}
+	return settings, nil
+}
+
+// variantSettings lists the variants: the cross product of --vary, or
+// the --variant list.
+func (o *ablateOptions) variantSettings() ([][]string, error) {
+	dims, err := o.dimensions()
+	if err != nil {
+		return nil, err
+	}
+	if len(o.Variants) == 0 {
+		return crossProduct(dims), nil
+	}
+	var out [][]string
+	seen := map[string]string{}
+	for _, s := range o.Variants {
+		settings, err := o.parseVariant(s)
+		if err != nil {
+			return nil, err
+		}
+		key := strings.Join(slices.Sorted(slices.Values(settings)), " ")
+		if prev, ok := seen[key]; ok {
+			return nil, usagef("--variant %s: the same variant as --variant %s", oneline.Quote(s), oneline.Quote(prev))
+		}
+		seen[key] = s
+		out = append(out, settings)
+	}
+	return out, nil
+}
+
+// variantName is a row's name: its settings, or baseline for none.
+func variantName(settings []string) string {
+	if len(settings) == 0 {
+		return "baseline"
+	}
+	return strings.Join(settings, ", ")
+}
+
 // crossProduct lists the variants, the first --vary slowest: each is one
 // key=value per dimension.
 func crossProduct(dims []dimension) [][]string {
@@ -191,9 +321,12 @@ func crossProduct(dims []dimension) [][]string {
 
 // ablationFile is ablation.json.
 type ablationFile struct {
-	Config   string   `json:"config"`
-	Sets     []string `json:"sets"`
-	Vary     []string `json:"vary"`
+	Config  string   `json:"config"`
+	Sets    []string `json:"sets"`
+	Vary    []string `json:"vary"`
+	Variant []string `json:"variant,omitempty"` // the --variant list
+	// Merged lists the ablations --merge put together.
+	Merged   []string `json:"merged,omitempty"`
 	Seeds    []uint64 `json:"seeds"`
 	Steps    int      `json:"steps"`
 	EvalN    int      `json:"eval_n"`
@@ -288,7 +421,7 @@ func prepareAblate(o *ablateOptions) (*ablatePlan, error) {
 	if o.N < 10 || o.N > 100000 {
 		return nil, usagef("--n must be between 10 and 100000, got %d", o.N)
 	}
-	dims, err := o.dimensions()
+	variants, err := o.variantSettings()
 	if err != nil {
 		return nil, err
 	}
@@ -348,7 +481,7 @@ func prepareAblate(o *ablateOptions) (*ablatePlan, error) {
 	}
 
 	p := &ablatePlan{out: out, file: ablationFile{
-		Config: o.ConfigPath, Sets: o.Sets, Vary: o.Varies, Steps: steps,
+		Config: o.ConfigPath, Sets: o.Sets, Vary: o.Varies, Variant: o.Variants, Steps: steps,
 		EvalN: o.N, EvalSeed: o.EvalSeed, PRDC: !o.NoPRDC, Spread: spreadNote,
 	}}
 	if p.file.Sets == nil {
@@ -360,11 +493,14 @@ func prepareAblate(o *ablateOptions) (*ablatePlan, error) {
 	// Every variant's configuration first, then data, models and the
 	// evaluation: a mistyped value is named before any data is read.
 	var cfgs []config.Config
-	for _, settings := range crossProduct(dims) {
-		v := &variant{Name: strings.Join(settings, ", "), Settings: settings, Runs: []*ablationRun{}}
+	if p.file.Vary == nil {
+		p.file.Vary = []string{}
+	}
+	for _, settings := range variants {
+		v := &variant{Name: variantName(settings), Settings: append([]string{}, settings...), Runs: []*ablationRun{}}
 		cfg, err := loadConfig(configSources{File: o.ConfigPath, Sets: append(slices.Clone(sets), "train.steps="+strconv.Itoa(steps)), Vary: settings})
 		if err != nil {
-			if len(settings) == 1 && strings.HasPrefix(err.Error(), "--vary") {
+			if len(settings) == 1 && len(o.Varies) > 0 && strings.HasPrefix(err.Error(), "--vary") {
 				return nil, err // it names the variant
 			}
 			return nil, usagef("variant %s: %v", v.Name, err)
@@ -569,6 +705,9 @@ func (p *ablatePlan) markdown() string {
 	if len(f.Sets) > 0 {
 		fmt.Fprintf(&b, "Every variant: %s.  \n", "`--set "+strings.Join(f.Sets, "`, `--set ")+"`")
 	}
+	if len(f.Merged) > 0 {
+		fmt.Fprintf(&b, "The runs of the ablations %s, put together by `gantrain ablate --merge`.  \n", strings.Join(f.Merged, ", "))
+	}
 	seeds := make([]string, len(f.Seeds))
 	for i, s := range f.Seeds {
 		seeds[i] = strconv.FormatUint(s, 10)
@@ -621,4 +760,139 @@ func (s *spread) cell() string {
 		return m
 	}
 	return m + " ± " + strconv.FormatFloat(s.SD, 'g', 2, 64)
+}
+
+// runAblateMerge is --merge: the runs of several ablations in one table.
+func runAblateMerge(o *ablateOptions) error {
+	switch {
+	case len(o.Varies) > 0 || len(o.Variants) > 0 || o.ConfigPath != "" || len(o.Sets) > 0 || o.Epochs > 0:
+		return usagef("--merge puts finished ablations together and trains nothing: leave out --vary, --variant, --config, --set and --epochs")
+	}
+	p, err := prepareMerge(o.Merge, o.OutDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p.out, 0o755); err != nil {
+		return err
+	}
+	if err := p.write(); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.ErrOut, "gantrain: ablate: %d variants from %d ablations; results in %s and %s\n", len(p.file.Variants), len(o.Merge), filepath.Join(p.out, "ablation.md"), filepath.Join(p.out, "ablation.json"))
+	fmt.Fprintln(o.Out, p.out)
+	return nil
+}
+
+// prepareMerge reads the ablations and pools their runs by variant; it
+// writes nothing. Rows are named by their settings, and by their
+// configuration and --set too where those differ between the ablations.
+func prepareMerge(paths []string, out string) (*ablatePlan, error) {
+	if out == "" {
+		out = filepath.Join("runs", "ablate-"+time.Now().Format("20060102-150405"))
+	}
+	if err := checkOutDir("--out", out); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"ablation.md", "ablation.json", "runs"} {
+		if _, err := os.Lstat(filepath.Join(out, name)); err == nil {
+			return nil, usagef("--out %s already holds an ablation (%s); choose another --out", out, name)
+		}
+	}
+	var files []*ablationFile
+	var names []string
+	for _, path := range paths {
+		if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+			path = filepath.Join(path, "ablation.json")
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--merge %s: %w", path, err)
+		}
+		var f ablationFile
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return nil, fmt.Errorf("%s: not an ablation.json: %v", path, err)
+		}
+		if f.Steps < 1 || f.EvalN < 1 || f.Variants == nil {
+			return nil, fmt.Errorf("%s: not an ablation.json (no steps, evaluation or variants)", path)
+		}
+		if len(files) > 0 {
+			a := files[0]
+			if f.Steps != a.Steps || f.EvalN != a.EvalN || f.EvalSeed != a.EvalSeed || f.PRDC != a.PRDC {
+				return nil, usagef("%s: %d steps, %d samples with latent seed %d (prdc %v), but %s: %d steps, %d samples, seed %d (prdc %v); only runs of equal length measured alike make one table",
+					path, f.Steps, f.EvalN, f.EvalSeed, f.PRDC, names[0], a.Steps, a.EvalN, a.EvalSeed, a.PRDC)
+			}
+		}
+		if slices.Contains(names, path) {
+			return nil, usagef("--merge %s is given twice", path)
+		}
+		files = append(files, &f)
+		names = append(names, path)
+	}
+	// Where the ablations' configurations or --set differ, the rows say
+	// which they come from.
+	label := func(f *ablationFile) string { return f.Config + "\x00" + strings.Join(f.Sets, "\x00") }
+	same := true
+	for _, f := range files[1:] {
+		same = same && label(f) == label(files[0])
+	}
+	first := files[0]
+	p := &ablatePlan{out: out, file: ablationFile{
+		Steps: first.Steps, EvalN: first.EvalN, EvalSeed: first.EvalSeed, PRDC: first.PRDC, Spread: spreadNote,
+		Sets: []string{}, Vary: []string{}, Merged: names,
+	}}
+	var configs []string
+	for _, f := range files {
+		if !slices.Contains(configs, f.Config) {
+			configs = append(configs, f.Config)
+		}
+	}
+	if same {
+		p.file.Config, p.file.Sets = first.Config, first.Sets
+	} else {
+		p.file.Config = strings.Join(configs, ", ")
+	}
+	rows := map[string]*variant{}
+	seeds := map[uint64]bool{}
+	from := map[string]string{} // row and seed → the ablation holding that run
+	for fi, f := range files {
+		for _, v := range f.Variants {
+			name := v.Name
+			if !same {
+				prefix := f.Config
+				if prefix == "" {
+					prefix = "defaults"
+				}
+				if len(f.Sets) > 0 {
+					prefix += " --set " + strings.Join(f.Sets, " --set ")
+				}
+				name = prefix + ": " + name
+			}
+			row := rows[name]
+			if row == nil {
+				row = &variant{Name: name, Settings: v.Settings, Runs: []*ablationRun{}}
+				rows[name] = row
+				p.file.Variants = append(p.file.Variants, row)
+			}
+			for _, r := range v.Runs {
+				key := fmt.Sprintf("%s\x00%d", name, r.Seed)
+				if prev, ok := from[key]; ok {
+					return nil, usagef("%s and %s both hold variant %s with seed %d; merge one of them", prev, names[fi], name, r.Seed)
+				}
+				if r.Eval == nil {
+					return nil, fmt.Errorf("%s: variant %s, seed %d has no evaluation", names[fi], name, r.Seed)
+				}
+				from[key] = names[fi]
+				row.Runs = append(row.Runs, r)
+				seeds[r.Seed] = true
+			}
+		}
+	}
+	p.file.Seeds = slices.Sorted(maps.Keys(seeds))
+	p.file.Complete = true
+	for _, v := range p.file.Variants {
+		slices.SortFunc(v.Runs, func(a, b *ablationRun) int { return cmp.Compare(a.Seed, b.Seed) })
+		v.summarize()
+		p.file.Complete = p.file.Complete && len(v.Runs) == len(p.file.Seeds)
+	}
+	return p, nil
 }

@@ -3,14 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/gantrain/gantrain/internal/evaluate"
 	"github.com/gantrain/gantrain/internal/mnist"
 )
 
@@ -82,6 +85,163 @@ func TestAblateFlags(t *testing.T) {
 		o := &ablateOptions{Varies: tc.varies, Sets: tc.sets}
 		if _, err := o.dimensions(); err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("--vary %q --set %q: %v, want an error saying %q", tc.varies, tc.sets, err, tc.msg)
+		}
+	}
+}
+
+// --variant lists the variants one by one: settings separated by spaces
+// (inside brackets a space belongs to the value), ” the configuration.
+func TestAblateVariants(t *testing.T) {
+	cmd, o := ablateCmd(&streams{Out: io.Discard, ErrOut: io.Discard})
+	if err := cmd.ParseFlags([]string{"--variant", "", "--variant", "train.ema=0.999", "--variant", " optim.d.lr=4e-4  optim.g.lr=1e-4 ",
+		"--variant", "train.augment=[translation, cutout]\tloss=hinge", "--merge", "a", "--merge", "b/ablation.json"}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(o.Merge, []string{"a", "b/ablation.json"}) {
+		t.Errorf("--merge %q", o.Merge)
+	}
+	o.Merge = nil
+	got, err := o.variantSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{nil, {"train.ema=0.999"}, {"optim.d.lr=4e-4", "optim.g.lr=1e-4"}, {"train.augment=[translation, cutout]", "loss=hinge"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("variants %q, want %q", got, want)
+	}
+	if variantName(got[0]) != "baseline" || variantName(got[2]) != "optim.d.lr=4e-4, optim.g.lr=1e-4" {
+		t.Errorf("names %q, %q", variantName(got[0]), variantName(got[2]))
+	}
+	for _, tc := range []struct {
+		variants, varies, sets []string
+		msg                    string
+	}{
+		{[]string{"loss=hinge"}, []string{"train.ema=0,0.9"}, nil, "not both"},
+		{[]string{"lose=hinge"}, nil, nil, `unknown key "lose" (did you mean loss?)`},
+		{[]string{"loss"}, nil, nil, "want key=value settings separated by spaces"},
+		{[]string{"seed=2"}, nil, nil, "seed cannot vary"},
+		{[]string{"loss=hinge loss=lsgan"}, nil, nil, "loss is set twice"},
+		{[]string{"loss=hinge"}, nil, []string{"loss=lsgan"}, "also set by --set"},
+		{[]string{"train.augment=[color"}, nil, nil, "a [ without its ]"},
+		{[]string{"train.ema=0.9 loss=hinge", "loss=hinge  train.ema=0.9"}, nil, nil, "the same variant as --variant"},
+		{[]string{"", " "}, nil, nil, "the same variant"},
+	} {
+		o := &ablateOptions{Variants: tc.variants, Varies: tc.varies, Sets: tc.sets}
+		if _, err := o.variantSettings(); err == nil || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("--variant %q --vary %q --set %q: %v, want an error saying %q", tc.variants, tc.varies, tc.sets, err, tc.msg)
+		}
+	}
+}
+
+// --merge pools the runs of several ablations by variant: the summaries
+// are those of the pooled runs (computed here by hand), rows of different
+// configurations are told apart, and what cannot be one table is refused
+// before anything is written.
+func TestAblateMerge(t *testing.T) {
+	dir := t.TempDir()
+	run := func(seed uint64, fcd, sps float64) *ablationRun {
+		kl := fcd / 1000
+		return &ablationRun{Seed: seed, Dir: fmt.Sprintf("r%d", seed), Steps: 100, SecondsPerStep: sps, Eval: &evaluate.Report{FCD: fcd, KLUniform: &kl}}
+	}
+	write := func(name string, f ablationFile) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(path, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		j, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(path, "ablation.json"), j, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	base := ablationFile{Config: "c.yaml", Sets: []string{}, Steps: 100, EvalN: 500, EvalSeed: 1, PRDC: false}
+	a, b, c := base, base, base
+	a.Seeds, a.Variants = []uint64{1}, []*variant{
+		{Name: "baseline", Settings: []string{}, Runs: []*ablationRun{run(1, 100, 0.2)}},
+		{Name: "loss=hinge", Settings: []string{"loss=hinge"}, Runs: []*ablationRun{run(1, 80, 0.2)}},
+	}
+	b.Seeds, b.Variants = []uint64{2, 3}, []*variant{
+		{Name: "baseline", Settings: []string{}, Runs: []*ablationRun{run(3, 130, 0.3), run(2, 110, 0.25)}},
+	}
+	c.Config = "other.yaml"
+	c.Seeds, c.Variants = []uint64{1}, []*variant{{Name: "baseline", Settings: []string{}, Runs: []*ablationRun{run(1, 50, 0.4)}}}
+	pa, pb, pc := write("a", a), write("b", b), write("c", c)
+
+	out := filepath.Join(dir, "merged")
+	code, stdout, errOut := gantrain(t, "ablate", "--merge", pa, "--merge", filepath.Join(pb, "ablation.json"), "--out", out)
+	if code != 0 || strings.TrimSpace(stdout) != out {
+		t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout, errOut)
+	}
+	var m ablationFile
+	j, err := os.ReadFile(filepath.Join(out, "ablation.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(j, &m); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.Seeds, []uint64{1, 2, 3}) || m.Complete || len(m.Variants) != 2 || m.Config != "c.yaml" || m.Steps != 100 {
+		t.Fatalf("merged: seeds %v, complete %v, %d variants, config %q, %d steps", m.Seeds, m.Complete, len(m.Variants), m.Config, m.Steps)
+	}
+	bl := m.Variants[0]
+	if bl.Name != "baseline" || len(bl.Runs) != 3 || bl.Runs[0].Seed != 1 || bl.Runs[1].Seed != 2 || bl.Runs[2].Seed != 3 {
+		t.Fatalf("baseline row: %+v", bl)
+	}
+	// FCD 100, 110, 130: mean 113.33…, sample sd sqrt((177.7 + 11.1 + 277.7)/2) = 15.275…
+	if s := bl.Summary["fcd"]; s.N != 3 || math.Abs(s.Mean-340.0/3) > 1e-9 || math.Abs(s.SD-15.275252316519467) > 1e-9 || s.Min != 100 || s.Max != 130 {
+		t.Errorf("baseline fcd %+v", s)
+	}
+	if s := bl.Summary["seconds_per_step"]; math.Abs(s.Mean-0.25) > 1e-12 {
+		t.Errorf("baseline s/step %+v", s)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "ablation.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "| baseline | 113.3 ± 15 |") || !strings.Contains(string(md), "| loss=hinge (1 of 3 runs) | 80 |") ||
+		!strings.Contains(string(md), "Incomplete") {
+		t.Errorf("ablation.md:\n%s", md)
+	}
+
+	// Another configuration: its rows are named by it.
+	out2 := filepath.Join(dir, "merged2")
+	if code, _, errOut := gantrain(t, "ablate", "--merge", pa, "--merge", pc, "--out", out2); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	md, _ = os.ReadFile(filepath.Join(out2, "ablation.md"))
+	for _, row := range []string{"| c.yaml: baseline | 100 |", "| other.yaml: baseline | 50 |", "| c.yaml: loss=hinge | 80 |"} {
+		if !strings.Contains(string(md), row) {
+			t.Errorf("no row %q in\n%s", row, md)
+		}
+	}
+
+	d := base
+	d.Steps = 200
+	d.Variants = []*variant{}
+	pd := write("d", d)
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--merge", pa, "--merge", pa}, "given twice"},
+		{[]string{"--merge", pa, "--merge", write("a2", a)}, "both hold variant baseline with seed 1"},
+		{[]string{"--merge", pa, "--merge", pd}, "only runs of equal length measured alike make one table"},
+		{[]string{"--merge", filepath.Join(dir, "none")}, "no such file"},
+		{[]string{"--merge", pa, "--vary", "loss=bce"}, "trains nothing"},
+		{[]string{"--merge", pa, "--out", out}, "already holds an ablation"},
+	} {
+		o := filepath.Join(dir, "refused")
+		args := append([]string{"ablate", "--out", o}, tc.args...)
+		code, _, errOut := gantrain(t, args...)
+		if code == 0 || !strings.Contains(errOut, tc.msg) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("%q: exit %d, stderr %q; want one line saying %q", tc.args, code, errOut, tc.msg)
+		}
+		if _, err := os.Stat(o); !os.IsNotExist(err) && !slices.Contains(tc.args, out) {
+			t.Errorf("%q: %s was created", tc.args, o)
 		}
 	}
 }
