@@ -830,6 +830,15 @@ func prepareMerge(paths []string, out string) (*ablatePlan, error) {
 	}
 	// Where the ablations' configurations or --set differ, the rows say
 	// which they come from.
+	// --set seed= (which seeds ran) and train.threads= (results do not
+	// depend on it) do not tell variants apart.
+	for _, f := range files {
+		f.Sets = slices.DeleteFunc(slices.Clone(f.Sets), func(s string) bool {
+			k, _, _ := strings.Cut(s, "=")
+			k = strings.ToLower(strings.TrimSpace(k))
+			return k == "seed" || k == "train.threads"
+		})
+	}
 	label := func(f *ablationFile) string { return f.Config + "\x00" + strings.Join(f.Sets, "\x00") }
 	same := true
 	for _, f := range files[1:] {
