@@ -467,17 +467,9 @@ func prepareAblate(o *ablateOptions) (*ablatePlan, error) {
 	}
 	steps := train.TotalSteps(base, ds.N/base.Train.BatchSize)
 
-	out := o.OutDir
-	if out == "" {
-		out = filepath.Join("runs", "ablate-"+time.Now().Format("20060102-150405"))
-	}
-	if err := checkOutDir("--out", out); err != nil {
+	out, err := ablateOutDir(o.OutDir)
+	if err != nil {
 		return nil, err
-	}
-	for _, name := range []string{"ablation.md", "ablation.json", "runs"} {
-		if _, err := os.Lstat(filepath.Join(out, name)); err == nil {
-			return nil, usagef("--out %s already holds an ablation (%s); choose another --out", out, name)
-		}
 	}
 
 	p := &ablatePlan{out: out, file: ablationFile{
@@ -783,20 +775,30 @@ func runAblateMerge(o *ablateOptions) error {
 	return nil
 }
 
-// prepareMerge reads the ablations and pools their runs by variant; it
-// writes nothing. Rows are named by their settings, and by their
-// configuration and --set too where those differ between the ablations.
-func prepareMerge(paths []string, out string) (*ablatePlan, error) {
+// ablateOutDir checks --out (default runs/ablate-<time>) and refuses one
+// that holds an ablation already.
+func ablateOutDir(out string) (string, error) {
 	if out == "" {
 		out = filepath.Join("runs", "ablate-"+time.Now().Format("20060102-150405"))
 	}
 	if err := checkOutDir("--out", out); err != nil {
-		return nil, err
+		return "", err
 	}
 	for _, name := range []string{"ablation.md", "ablation.json", "runs"} {
 		if _, err := os.Lstat(filepath.Join(out, name)); err == nil {
-			return nil, usagef("--out %s already holds an ablation (%s); choose another --out", out, name)
+			return "", usagef("--out %s already holds an ablation (%s); choose another --out", out, name)
 		}
+	}
+	return out, nil
+}
+
+// prepareMerge reads the ablations and pools their runs by variant; it
+// writes nothing. Rows are named by their settings, and by their
+// configuration and --set too where those differ between the ablations.
+func prepareMerge(paths []string, out string) (*ablatePlan, error) {
+	out, err := ablateOutDir(out)
+	if err != nil {
+		return nil, err
 	}
 	var files []*ablationFile
 	var names []string
