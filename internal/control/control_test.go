@@ -3,6 +3,7 @@ package control
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -209,9 +210,37 @@ func TestGradZ(t *testing.T) {
 				num += d * d
 				den += fd[i] * fd[i]
 			}
+			// Coordinate by coordinate the differences of a float32
+			// objective carry round-off and the kinks of ReLUs within ±h
+			// (0.032 was seen with OpenBLAS on an Intel Xeon, 0.02 and less
+			// elsewhere); a wrong or missing term is an error of order 1.
 			rel := math.Sqrt(num / den)
-			if !(rel < 0.03) || den == 0 {
+			if !(rel < 0.06) || den == 0 {
 				t.Errorf("relative error %.3g between ∇z and finite differences\n grad %v\n fd   %v", rel, st.Grad, fd)
+			}
+			// Along the gradient the change is largest: the directional
+			// difference must be |∇z| (seen: at most 2.4% off, a kink).
+			var gn float64
+			for _, g := range st.Grad {
+				gn += float64(g) * float64(g)
+			}
+			gn = math.Sqrt(gn)
+			zp, zm := slices.Clone(z), slices.Clone(z)
+			for i, g := range st.Grad {
+				zp[i] += float32(h * float64(g) / gn)
+				zm[i] -= float32(h * float64(g) / gn)
+			}
+			sp, err := c.Eval(zp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sm, err := c.Eval(zm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dd := (sp.Objective - sm.Objective) / (2 * h)
+			if !(math.Abs(dd-gn) < 0.05*gn) {
+				t.Errorf("along ∇z the objective changes at %.6g, |∇z| = %.6g", dd, gn)
 			}
 		})
 	}
