@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/gantrain/gantrain/internal/rng"
-	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // augGraph builds Σ R ⊙ DiffAugment(x) over a learnable x (C, H, W, B)
@@ -21,30 +19,7 @@ func augGraph(t *testing.T, a *DiffAugment, x, r []float32) (out, grad []float32
 	if g.Err() != nil {
 		t.Fatal(g.Err())
 	}
-	ys := y.Shape().Clone()
-	cost, _ := g.Apply(OpSpec{
-		Name: "weighted_sum", In: []tensor.Shape{ys}, DiffWRT: []bool{true},
-		Forward: func(in [][]float32, o []float32) error {
-			var s float64
-			for i, v := range in[0] {
-				s += float64(r[i]) * float64(v)
-			}
-			out = append([]float32(nil), in[0]...)
-			o[0] = float32(s)
-			return nil
-		},
-		Backward: func(need []bool, in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-			d, _ := g.Apply(OpSpec{Name: "weighted_sum_grad", In: []tensor.Shape{nil}, Out: ys,
-				Forward: func(in [][]float32, o []float32) error {
-					for i := range o {
-						o[i] = in[0][0] * r[i]
-					}
-					return nil
-				}}, grad)
-			return gorgonia.Nodes{d}, g.Err()
-		},
-	}, y)
-	g.Backward(cost)
+	_, ys := weightedSum(g, y, r)
 	m, err := g.Compile()
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +32,7 @@ func augGraph(t *testing.T, a *DiffAugment, x, r []float32) (out, grad []float32
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out, append([]float32(nil), grads[0]...)
+	return *ys, append([]float32(nil), grads[0]...)
 }
 
 // batchLast lays out images given image after image, each (C, H, W),
