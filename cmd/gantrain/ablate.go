@@ -179,20 +179,12 @@ func (o *ablateOptions) dimensions() ([]dimension, error) {
 		if err != nil {
 			return nil, err
 		}
-		if keys := config.Keys(); keys[d.key] == nil {
-			return nil, usagef("--vary %s: unknown key %q%s", oneline.Quote(s), d.key, suggest(d.key, keys))
-		}
-		if why, ok := ablateFixed[d.key]; ok {
-			return nil, usagef("--vary %s: %s cannot vary: %s", oneline.Quote(s), d.key, why)
+		if err := o.checkKey("--vary", s, d.key); err != nil {
+			return nil, err
 		}
 		for _, e := range dims {
 			if e.key == d.key {
 				return nil, usagef("--vary %s: %s is varied twice; give all its values in one --vary", oneline.Quote(s), d.key)
-			}
-		}
-		for _, set := range o.Sets {
-			if k, _, _ := strings.Cut(set, "="); strings.ToLower(strings.TrimSpace(k)) == d.key {
-				return nil, usagef("--vary %s: %s is also set by --set %s; leave one out", oneline.Quote(s), d.key, oneline.Quote(set))
 			}
 		}
 		dims = append(dims, d)
@@ -200,14 +192,9 @@ func (o *ablateOptions) dimensions() ([]dimension, error) {
 	return dims, nil
 }
 
-// checkSetting refuses a key=value of a variant whose key cannot vary or
-// is also --set; flag and s name it in the message.
-func (o *ablateOptions) checkSetting(flag, s, kv string) error {
-	k, _, ok := strings.Cut(kv, "=")
-	k = strings.ToLower(strings.TrimSpace(k))
-	if !ok || k == "" {
-		return usagef("%s %s: want key=value settings separated by spaces, e.g. %s 'loss=hinge spectral_norm=true'", flag, oneline.Quote(s), flag)
-	}
+// checkKey refuses a key of --vary or --variant that is unknown, cannot
+// vary or is also --set; flag and s name it in the message.
+func (o *ablateOptions) checkKey(flag, s, k string) error {
 	if keys := config.Keys(); keys[k] == nil {
 		return usagef("%s %s: unknown key %q%s", flag, oneline.Quote(s), k, suggest(k, keys))
 	}
@@ -256,11 +243,15 @@ func (o *ablateOptions) parseVariant(s string) ([]string, error) {
 	flush(len(s))
 	keys := map[string]bool{}
 	for _, kv := range settings {
-		if err := o.checkSetting("--variant", s, kv); err != nil {
+		k, _, ok := strings.Cut(kv, "=")
+		k = strings.ToLower(strings.TrimSpace(k))
+		if !ok || k == "" {
+			return nil, usagef("--variant %s: want key=value settings separated by spaces, e.g. --variant 'loss=hinge spectral_norm=true'", oneline.Quote(s))
+		}
+		if err := o.checkKey("--variant", s, k); err != nil {
 			return nil, err
 		}
-		k, _, _ := strings.Cut(kv, "=")
-		if k = strings.ToLower(strings.TrimSpace(k)); keys[k] {
+		if keys[k] {
 			return nil, usagef("--variant %s: %s is set twice", oneline.Quote(s), k)
 		}
 		keys[k] = true
