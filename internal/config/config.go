@@ -35,14 +35,22 @@ type Config struct {
 	// MinibatchStd adds to D, before its last layer, a feature map of the
 	// batch's mean standard deviation (Karras et al. 2018). dcgan, cgan
 	// and wgan only (not with the gradient penalties).
-	MinibatchStd bool   `mapstructure:"minibatch_std" yaml:"minibatch_std" json:"minibatch_std"`
-	Data         Data   `mapstructure:"data" yaml:"data" json:"data"`
-	Train        Train  `mapstructure:"train" yaml:"train" json:"train"`
-	Optim        Optim  `mapstructure:"optim" yaml:"optim" json:"optim"`
-	WGAN         WGAN   `mapstructure:"wgan" yaml:"wgan" json:"wgan"`
-	SGAN         SGAN   `mapstructure:"sgan" yaml:"sgan" json:"sgan"`
-	Output       Output `mapstructure:"output" yaml:"output" json:"output"`
-	Eval         Eval   `mapstructure:"eval" yaml:"eval" json:"eval"`
+	MinibatchStd bool `mapstructure:"minibatch_std" yaml:"minibatch_std" json:"minibatch_std"`
+	// DNorm is the normalisation of the convolutional D's hidden layers:
+	// "batch" (batch norm, the DCGAN paper's), "none" (no normalisation:
+	// each convolution batch norm followed gets a bias instead, as in
+	// WGAN-GP's critic; it lets train.r1 and spectral_norm act on D as
+	// their papers use them). Empty is the model's own: batch for dcgan,
+	// wgan and cgan, none for wgan-gp. dcgan and wgan take either; cgan
+	// batch only, wgan-gp none only.
+	DNorm  string `mapstructure:"d_norm" yaml:"d_norm" json:"d_norm"`
+	Data   Data   `mapstructure:"data" yaml:"data" json:"data"`
+	Train  Train  `mapstructure:"train" yaml:"train" json:"train"`
+	Optim  Optim  `mapstructure:"optim" yaml:"optim" json:"optim"`
+	WGAN   WGAN   `mapstructure:"wgan" yaml:"wgan" json:"wgan"`
+	SGAN   SGAN   `mapstructure:"sgan" yaml:"sgan" json:"sgan"`
+	Output Output `mapstructure:"output" yaml:"output" json:"output"`
+	Eval   Eval   `mapstructure:"eval" yaml:"eval" json:"eval"`
 }
 
 // Eval configures the quick evaluations during training (MNIST only).
@@ -137,13 +145,27 @@ type Train struct {
 	Augment []string `mapstructure:"augment" yaml:"augment" json:"augment"`
 	// R1 is the weight γ of the R1 penalty (γ/2)·mean_b ‖∇ₓD(x_b)‖² on
 	// the real images D sees (Mescheder et al. 2018), added to D's loss;
-	// 0 turns it off. It needs a D without batch norm: gan or wgan-gp.
+	// 0 turns it off. It needs a D without batch norm: gan, wgan-gp, or
+	// dcgan and wgan with d_norm: none.
 	R1 float64 `mapstructure:"r1" yaml:"r1" json:"r1"`
 }
 
 // R1Models lists the models whose D has no batch norm, for train.r1 (and
-// the gradient penalty of wgan-gp).
+// the gradient penalty of wgan-gp); dcgan and wgan join them with d_norm:
+// none.
 var R1Models = []string{"gan", "wgan-gp"}
+
+// DNorms lists the values of d_norm.
+var DNorms = []string{"batch", "none"}
+
+// DNormModels lists the models whose D's normalisation d_norm may choose.
+var DNormModels = []string{"dcgan", "wgan"}
+
+// NoBatchNormD says the D of c has no batch norm: gan's and wgan-gp's,
+// or dcgan's and wgan's with d_norm: none.
+func (c *Config) NoBatchNormD() bool {
+	return contains(R1Models, c.Model) || c.DNorm == "none"
+}
 
 // Augments lists the values of train.augment.
 var Augments = []string{"translation", "cutout", "color"}
@@ -298,8 +320,18 @@ func (c *Config) Validate() error {
 	}
 	if t.R1 < 0 || math.IsNaN(t.R1) || math.IsInf(t.R1, 0) {
 		bad("train.r1", "must be 0 (off) or a positive weight γ, e.g. 10, got %g", t.R1)
-	} else if t.R1 > 0 && !contains(R1Models, c.Model) {
-		bad("train.r1", "needs a D without batch norm (models %s); model %s's D has batch norm", strings.Join(R1Models, ", "), c.Model)
+	} else if t.R1 > 0 && !c.NoBatchNormD() {
+		bad("train.r1", "needs a D without batch norm (models %s, or %s with d_norm: none); model %s's D has batch norm", strings.Join(R1Models, ", "), strings.Join(DNormModels, ", "), c.Model)
+	}
+	switch {
+	case c.DNorm != "" && !contains(DNorms, c.DNorm):
+		bad("d_norm", "unknown normalisation %q (known: %s; empty: the model's)", c.DNorm, strings.Join(DNorms, ", "))
+	case c.DNorm == "batch" && c.Model == "wgan-gp":
+		bad("d_norm", "wgan-gp's gradient penalty needs a critic without batch norm: want none or empty")
+	case c.DNorm == "none" && c.Model == "cgan":
+		bad("d_norm", "cgan's D without batch norm is not built yet: want batch or empty")
+	case c.DNorm != "" && (c.Model == "gan" || c.Model == "sgan"):
+		bad("d_norm", "chooses the normalisation of the convolutional D (models %s); model %s's D is not one", strings.Join(DNormModels, ", "), c.Model)
 	}
 	if c.MinibatchStd && c.Model != "gan" && c.Model != "sgan" && (t.R1 > 0 || c.Model == "wgan-gp") {
 		bad("minibatch_std", "mixes the samples of a batch, which the gradient penalties (wgan-gp, train.r1) do not allow")

@@ -98,11 +98,17 @@ func TestValidateNamesTheKey(t *testing.T) {
 		{"train.r1", func(c *Config) { c.Model, c.Train.R1 = "gan", -1 }},
 		{"train.r1", func(c *Config) { c.Model, c.Train.R1 = "gan", math.Inf(1) }},
 		{"minibatch_std", func(c *Config) { c.Model, c.MinibatchStd = "wgan-gp", true }},
+		{"train.r1", func(c *Config) { c.DNorm, c.Train.R1 = "batch", 10 }},
+		// d_norm: a known value, on a model whose D it can build.
+		{"d_norm", func(c *Config) { c.DNorm = "layer" }},
+		{"d_norm", func(c *Config) { c.Model, c.DNorm = "wgan-gp", "batch" }},
+		{"d_norm", func(c *Config) { c.Model, c.DNorm = "cgan", "none" }},
+		{"d_norm", func(c *Config) { c.Model, c.DNorm = "gan", "none" }},
 		{"wgan.gp_lambda", func(c *Config) { c.WGAN.GPLambda = -10 }},
 		{"wgan.gp_lambda", func(c *Config) { c.WGAN.GPLambda = math.NaN() }},
 	}
-	Models = append(Models, "gan", "wgan-gp")
-	defer func() { Models = Models[:len(Models)-2] }()
+	Models = append(Models, "gan", "wgan-gp", "cgan")
+	defer func() { Models = Models[:len(Models)-3] }()
 	for _, tc := range cases {
 		c := Default()
 		tc.mutate(&c)
@@ -216,12 +222,17 @@ func TestKeysCoverEveryField(t *testing.T) {
 	}
 }
 
-// R1 is accepted for the models whose D has no batch norm, and wgan-gp's
-// penalty may be turned off.
+// R1 is accepted for the models whose D has no batch norm, dcgan's and
+// wgan's among them with d_norm: none, and wgan-gp's penalty may be turned
+// off.
 func TestPenaltiesValid(t *testing.T) {
-	Models = append(Models, "gan", "wgan-gp")
-	defer func() { Models = Models[:len(Models)-2] }()
+	Models = append(Models, "gan", "wgan-gp", "wgan", "cgan")
+	defer func() { Models = Models[:len(Models)-4] }()
 	for _, edit := range []func(*Config){
+		func(c *Config) { c.DNorm, c.Train.R1 = "none", 10 },
+		func(c *Config) { c.Model, c.DNorm, c.Train.R1 = "wgan", "none", 1 },
+		func(c *Config) { c.Model, c.DNorm = "wgan-gp", "none" },
+		func(c *Config) { c.Model, c.DNorm = "cgan", "batch" },
 		func(c *Config) { c.Model, c.Train.R1 = "gan", 10 },
 		func(c *Config) { c.Model, c.Train.R1, c.Loss = "wgan-gp", 1, "hinge" },
 		func(c *Config) { c.Model, c.WGAN.GPLambda = "wgan-gp", 0 },

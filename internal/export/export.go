@@ -131,9 +131,9 @@ func Export(run, dir string) (*Meta, error) {
 	for _, f := range []struct {
 		on  bool
 		key string
-	}{{cfg.SpectralNorm, "spectral_norm"}, {cfg.MinibatchStd, "minibatch_std"}, {cfg.Train.EMA != 0, "train.ema"}, {len(cfg.Train.Augment) > 0, "train.augment"}, {cfg.Train.R1 != 0, "train.r1"}} {
+	}{{cfg.SpectralNorm, "spectral_norm"}, {cfg.MinibatchStd, "minibatch_std"}, {cfg.Train.EMA != 0, "train.ema"}, {len(cfg.Train.Augment) > 0, "train.augment"}, {cfg.Train.R1 != 0, "train.r1"}, {cfg.DNorm == "none", "d_norm: none"}} {
 		if f.on {
-			return nil, bad("--run %s: the run uses %s, which train.py does not have yet: export covers runs without spectral_norm, minibatch_std, train.ema, train.augment and train.r1", run, f.key)
+			return nil, bad("--run %s: the run uses %s, which train.py does not have yet: export covers runs without spectral_norm, minibatch_std, train.ema, train.augment, train.r1 and d_norm: none", run, f.key)
 		}
 	}
 	m, err := models.ForConfig(cfg, len(c.State.Classes), rng.New(0, 0))

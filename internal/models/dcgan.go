@@ -58,8 +58,12 @@ func init() {
 }
 
 // newDCGAN builds the DCGAN family's networks for s, conditional on
-// classes labels when classes > 0. G's weights are drawn before D's.
+// classes labels when classes > 0, with D without batch norm when
+// s.DNoBatchNorm (unconditional only). G's weights are drawn before D's.
 func newDCGAN(loss Loss, s Shape, classes int, r *rng.RNG) *GAN {
+	if s.DNoBatchNorm && classes == 0 {
+		return newDCGANNoBN(loss, s, r)
+	}
 	m := &GAN{Loss: loss}
 	if s.H == 28 {
 		m.G = newDCGANGenerator(s.Latent, s.C, s.Width, classes, r)

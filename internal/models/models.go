@@ -122,6 +122,9 @@ type GAN struct {
 	SN []*nn.SpectralNorm
 	// MinibatchStd says D has the minibatch standard-deviation layer.
 	MinibatchStd bool
+	// DNoBatchNorm says D was built without batch norm at the shape's
+	// request (Shape.DNoBatchNorm); wgan-gp's critic has none anyway.
+	DNoBatchNorm bool
 	// GP says the critic is trained with WGAN-GP's gradient penalty
 	// (wgan.gp_lambda) instead of weight clipping; D is an InputGradNet.
 	GP bool
@@ -145,6 +148,9 @@ type Shape struct {
 	// before its last layer (config key minibatch_std); the DCGAN family
 	// with one D output only.
 	MinibatchStd bool
+	// DNoBatchNorm builds the unconditional DCGAN family's D without batch
+	// norm (config key d_norm: none), as wgan-gp's critic is built.
+	DNoBatchNorm bool
 }
 
 // DefaultWidth is the base width of the DCGAN family: at 28 px it gives the
@@ -264,8 +270,11 @@ func Build(name string, s Shape, r *rng.RNG) (*GAN, error) {
 	if s.MinibatchStd && (spec.Classifier || !spec.Conv) {
 		return nil, fmt.Errorf("model %s: the minibatch standard-deviation layer is for the convolutional D with one output (dcgan, cgan, wgan)", name)
 	}
+	if s.DNoBatchNorm && (spec.Classifier || spec.Conditional || !spec.Conv) {
+		return nil, fmt.Errorf("model %s: a D without batch norm is built for the unconditional convolutional models (dcgan, wgan, wgan-gp)", name)
+	}
 	m := spec.New(s, r)
-	m.MinibatchStd = s.MinibatchStd
+	m.MinibatchStd, m.DNoBatchNorm = s.MinibatchStd, s.DNoBatchNorm
 	if s.SpectralNorm {
 		// u vectors drawn after every weight, so the weights are those
 		// of the same seed without spectral normalisation.
@@ -284,7 +293,7 @@ func Build(name string, s Shape, r *rng.RNG) (*GAN, error) {
 
 // Shape returns the shape the model was built for.
 func (m *GAN) Shape() Shape {
-	return Shape{Latent: m.Latent, C: m.C, H: m.H, W: m.W, Classes: m.Classes, Width: m.Width, SpectralNorm: m.SN != nil, MinibatchStd: m.MinibatchStd}
+	return Shape{Latent: m.Latent, C: m.C, H: m.H, W: m.W, Classes: m.Classes, Width: m.Width, SpectralNorm: m.SN != nil, MinibatchStd: m.MinibatchStd, DNoBatchNorm: m.DNoBatchNorm}
 }
 
 // Params returns G's then D's params.
@@ -307,7 +316,8 @@ func (m *GAN) Buffers() []nn.Buffer {
 // runs) and cfg's width (0: DefaultWidth).
 func ForConfig(cfg config.Config, classes int, r *rng.RNG) (*GAN, error) {
 	s := Shape{Latent: cfg.LatentDim, C: cfg.Data.Channels, H: cfg.Data.Size, W: cfg.Data.Size,
-		Classes: classes, Width: cfg.Width, SpectralNorm: cfg.SpectralNorm, MinibatchStd: cfg.MinibatchStd}
+		Classes: classes, Width: cfg.Width, SpectralNorm: cfg.SpectralNorm, MinibatchStd: cfg.MinibatchStd,
+		DNoBatchNorm: cfg.DNorm == "none" && cfg.Model != "wgan-gp"}
 	if s.H == 0 {
 		s.H, s.W = 28, 28
 	}

@@ -273,3 +273,56 @@ func TestMinibatchStdShapes(t *testing.T) {
 		}
 	}
 }
+
+// d_norm: none builds dcgan's and wgan's D without batch norm: the same
+// networks, weight for weight, as wgan-gp's for the same seed (so a run of
+// dcgan with d_norm: none and one of wgan-gp under the dcgan loss train the
+// same model), at 28 px and in pytorch/examples' layout; the shape records
+// it, and the conditional and classifier models refuse it.
+func TestDNormNone(t *testing.T) {
+	for _, s := range []models.Shape{
+		{Latent: 10, C: 1, H: 28, W: 28, Width: 8},
+		{Latent: 10, C: 3, H: 32, W: 32, Width: 4},
+	} {
+		ref, err := models.Build("wgan-gp", s, rng.New(3, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := models.Build("dcgan", s, rng.New(3, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plain.D.BatchNorms()) == 0 {
+			t.Fatalf("%d px: dcgan's D has no batch norm without d_norm", s.H)
+		}
+		s.DNoBatchNorm = true
+		for _, name := range []string{"dcgan", "wgan"} {
+			m, err := models.Build(name, s, rng.New(3, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(m.D.BatchNorms()); n != 0 {
+				t.Errorf("%s %d px, d_norm none: D has %d batch norms", name, s.H, n)
+			}
+			if !m.Shape().DNoBatchNorm {
+				t.Errorf("%s %d px: Shape does not record d_norm none", name, s.H)
+			}
+			a, b := m.Params(), ref.Params()
+			if len(a) != len(b) {
+				t.Fatalf("%s %d px: %d params, wgan-gp %d", name, s.H, len(a), len(b))
+			}
+			for i := range a {
+				if a[i].Name != b[i].Name || fmt.Sprint(a[i].Shape()) != fmt.Sprint(b[i].Shape()) ||
+					fmt.Sprint(a[i].Data()) != fmt.Sprint(b[i].Data()) {
+					t.Errorf("%s %d px: param %d is %s %v, wgan-gp's %s %v (or other values)", name, s.H, i, a[i].Name, a[i].Shape(), b[i].Name, b[i].Shape())
+				}
+			}
+		}
+		s.Classes = 10
+		for _, name := range []string{"cgan", "sgan", "gan"} {
+			if _, err := models.Build(name, s, rng.New(3, 1)); err == nil {
+				t.Errorf("%s with a D without batch norm: no error", name)
+			}
+		}
+	}
+}

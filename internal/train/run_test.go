@@ -139,6 +139,12 @@ func TestResumeIsExact(t *testing.T) {
 			return c
 		}},
 		{"gan-r1", func(s int) config.Config { c := tinyConfig("gan", s); c.Train.R1 = 10; return c }},
+		// dcgan's D without batch norm, under R1 and spectral norm.
+		{"dcgan-dnorm-none-r1-sn", func(s int) config.Config {
+			c := tinyConfig("dcgan", s)
+			c.DNorm, c.Train.R1, c.SpectralNorm = "none", 10, true
+			return c
+		}},
 		{"cgan-ema-lsgan", func(s int) config.Config {
 			c := tinyConfig("cgan", s)
 			c.Train.EMA, c.Loss = 0.99, "lsgan"
@@ -188,6 +194,38 @@ func TestResumeIsExact(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// dcgan with d_norm: none trains, step for step, what wgan-gp trains under
+// dcgan's loss with its penalty off and one D step per G step: the runs
+// docs/quality.md made under the wgan-gp name are the d_norm runs.
+func TestDNormNoneIsWGANGPWithoutPenalty(t *testing.T) {
+	ds := tinyData(t)
+	const n = 5
+	dc := tinyConfig("dcgan", n)
+	dc.DNorm, dc.Train.R1 = "none", 10
+	gp := tinyConfig("dcgan", n)
+	gp.Model, gp.Loss, gp.WGAN.GPLambda, gp.Train.R1 = "wgan-gp", "bce", 0, 10
+	dirs := [2]string{filepath.Join(t.TempDir(), "dcgan"), filepath.Join(t.TempDir(), "wgan-gp")}
+	defer func(m []string) { config.Models = m }(config.Models)
+	config.Models = models.Names()
+	for i, cfg := range []config.Config{dc, gp} {
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Run(context.Background(), Options{Config: cfg, RunDir: dirs[i], Data: ds, ErrOut: io.Discard}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := weights(t, dirs[0]), weights(t, dirs[1])
+	if len(a) != len(b) || len(a) == 0 {
+		t.Fatalf("%d tensors vs %d", len(a), len(b))
+	}
+	for key, va := range a {
+		if string(va) != string(b[key]) {
+			t.Errorf("%s differs", key)
+		}
 	}
 }
 

@@ -116,7 +116,7 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 	if gpOn || r1 > 0 {
 		var ok bool
 		if critic, ok = model.D.(models.InputGradNet); !ok || len(model.D.BatchNorms()) > 0 || model.MinibatchStd || model.Conditional {
-			return nil, fmt.Errorf("train: model %s: the gradient penalties need a D without batch norm, minibatch_std or labels (models %s)", model.Name, strings.Join(config.R1Models, ", "))
+			return nil, fmt.Errorf("train: model %s: the gradient penalties need a D without batch norm, minibatch_std or labels (models %s, or %s with d_norm: none)", model.Name, strings.Join(config.R1Models, ", "), strings.Join(config.DNormModels, ", "))
 		}
 	}
 	var err error
