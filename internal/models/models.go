@@ -317,7 +317,7 @@ func (m *GAN) Buffers() []nn.Buffer {
 func ForConfig(cfg config.Config, classes int, r *rng.RNG) (*GAN, error) {
 	s := Shape{Latent: cfg.LatentDim, C: cfg.Data.Channels, H: cfg.Data.Size, W: cfg.Data.Size,
 		Classes: classes, Width: cfg.Width, SpectralNorm: cfg.SpectralNorm, MinibatchStd: cfg.MinibatchStd,
-		DNoBatchNorm: cfg.DNorm == "none" && cfg.Model != "wgan-gp"}
+		DNoBatchNorm: cfg.DNorm == "none"}
 	if s.H == 0 {
 		s.H, s.W = 28, 28
 	}

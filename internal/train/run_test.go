@@ -48,6 +48,20 @@ func tinyConfig(model string, steps int) config.Config {
 	return cfg
 }
 
+// sameWeights fails unless a and b (from weights) hold the same tensors,
+// byte for byte, and at least one.
+func sameWeights(t *testing.T, what string, a, b map[string][]byte) {
+	t.Helper()
+	if len(a) != len(b) || len(a) == 0 {
+		t.Fatalf("%d tensors vs %d", len(a), len(b))
+	}
+	for key, va := range a {
+		if string(va) != string(b[key]) {
+			t.Errorf("%s differs %s", key, what)
+		}
+	}
+}
+
 func weights(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	latest, err := checkpoint.Latest(dir)
@@ -178,20 +192,13 @@ func TestResumeIsExact(t *testing.T) {
 			if _, err := Run(context.Background(), Options{Config: cfgFor(n), RunDir: split, Data: ds, Resume: c, ErrOut: io.Discard}); err != nil {
 				t.Fatal(err)
 			}
-			a, b := weights(t, whole), weights(t, split)
-			if len(a) != len(b) || len(a) == 0 {
-				t.Fatalf("%d tensors vs %d", len(a), len(b))
-			}
+			a := weights(t, whole)
+			sameWeights(t, "after resume", a, weights(t, split))
 			if _, ok := a[checkpoint.EMAFile+":g.up2.weight"]; ok != (cfgFor(n).Train.EMA > 0) {
 				t.Errorf("moving average of G saved: %v, train.ema %g", ok, cfgFor(n).Train.EMA)
 			}
 			if _, ok := a[checkpoint.ModelFile+":d.conv2.weight_u"]; ok != cfgFor(n).SpectralNorm {
 				t.Errorf("spectral norm's u saved: %v, spectral_norm %v", ok, cfgFor(n).SpectralNorm)
-			}
-			for key, va := range a {
-				if string(va) != string(b[key]) {
-					t.Errorf("%s differs after resume", key)
-				}
 			}
 		})
 	}
@@ -218,15 +225,7 @@ func TestDNormNoneIsWGANGPWithoutPenalty(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a, b := weights(t, dirs[0]), weights(t, dirs[1])
-	if len(a) != len(b) || len(a) == 0 {
-		t.Fatalf("%d tensors vs %d", len(a), len(b))
-	}
-	for key, va := range a {
-		if string(va) != string(b[key]) {
-			t.Errorf("%s differs", key)
-		}
-	}
+	sameWeights(t, "between the two runs", weights(t, dirs[0]), weights(t, dirs[1]))
 }
 
 // A context cancelled during training stops it after the step in progress,
