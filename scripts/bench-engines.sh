@@ -35,7 +35,7 @@ run() { # engine threads -> "imgs_per_s imgs_per_cpu_s"
 	openblas-own) cmd=("$out/gantrain-openblas"); envs=(-u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE) ;;
 	openblas-env) cmd=("$out/gantrain-openblas") ;;
 	esac
-	/usr/bin/time -f '%U %S' -o "$out/time" env "${envs[@]}" "${cmd[@]}" bench --config configs/dcgan.yaml \
+	/usr/bin/time -f '%U %S' -o "$out/time" env "${envs[@]}" "${cmd[@]}" bench --config configs/dcgan-paper.yaml \
 		--set train.threads="$th" --iters "$iters" --warmup "$warmup" 2>/dev/null >"$out/json"
 	local ips cpu
 	ips=$(sed 's/.*"imgs_per_s":\([0-9.]*\).*/\1/' "$out/json")

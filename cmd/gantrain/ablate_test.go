@@ -250,7 +250,7 @@ func TestAblateMerge(t *testing.T) {
 // Every refusal comes before anything is trained or written: one line,
 // exit 2, and --out not created.
 func TestAblateRefusesBeforeTraining(t *testing.T) {
-	tiny := []string{"--config", "../../configs/dcgan.yaml", "--set", "data.name=idx", "--set", "data.path=" + tinyData,
+	tiny := []string{"--config", "../../configs/dcgan-paper.yaml", "--set", "data.name=idx", "--set", "data.path=" + tinyData,
 		"--set", "train.batch_size=16", "--set", "train.steps=2", "--set", "width=8"}
 	held := t.TempDir()
 	if err := os.WriteFile(filepath.Join(held, "ablation.json"), []byte("{}"), 0o644); err != nil {
@@ -272,7 +272,7 @@ func TestAblateRefusesBeforeTraining(t *testing.T) {
 		{"epochs and steps", []string{"--vary", "loss=bce", "--epochs", "2"}, "", "both say how long to train"},
 		{"seeds", []string{"--vary", "loss=bce", "--seeds", "0"}, "", "--seeds"},
 		{"results there", []string{"--vary", "loss=bce,hinge"}, held, "already holds an ablation (ablation.json)"},
-		{"no classifier", []string{"--vary", "loss=bce,hinge"}, "", "gantrain classifier train --config ../../configs/dcgan.yaml --set data.name=idx --set data.path=" + tinyData},
+		{"no classifier", []string{"--vary", "loss=bce,hinge"}, "", "gantrain classifier train --config ../../configs/dcgan-paper.yaml --set data.name=idx --set data.path=" + tinyData},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := tc.out
@@ -342,7 +342,7 @@ func TestAblateTinyMNIST(t *testing.T) {
 		t.Skipf("real MNIST not in the module cache: %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "ablation")
-	code, stdout, errOut := gantrain(t, "ablate", "--config", "../../configs/dcgan.yaml", "--set", "train.steps=2",
+	code, stdout, errOut := gantrain(t, "ablate", "--config", "../../configs/dcgan-paper.yaml", "--set", "train.steps=2",
 		"--set", "width=8", "--set", "train.batch_size=8", "--set", "output.sample_every=0",
 		"--vary", "train.augment=[],[translation,cutout,color]", "--seeds", "2", "--n", "100", "--out", out)
 	if code != 0 {

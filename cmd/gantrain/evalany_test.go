@@ -143,7 +143,7 @@ func TestEvalNearestMNIST(t *testing.T) {
 		t.Skipf("real MNIST not in the module cache: %v", err)
 	}
 	run := filepath.Join(t.TempDir(), "run")
-	code, _, errOut := gantrain(t, "train", "--config", "../../configs/dcgan.yaml", "--set", "train.steps=2", "--set", "train.batch_size=16",
+	code, _, errOut := gantrain(t, "train", "--config", "../../configs/dcgan-paper.yaml", "--set", "train.steps=2", "--set", "train.batch_size=16",
 		"--set", "eval.every=0", "--set", "output.dir="+run)
 	if code != 0 {
 		t.Fatalf("train: %s", errOut)

@@ -10,7 +10,7 @@ import (
 // FuzzLoadConfig feeds arbitrary YAML files and --set values to the config
 // loader: it must never panic, and every error must be one line.
 func FuzzLoadConfig(f *testing.F) {
-	for _, name := range []string{"dcgan", "wgan", "wgan-gp", "cgan", "gan", "sgan", "fashion-sgan"} {
+	for _, name := range []string{"dcgan", "dcgan-paper", "wgan", "wgan-gp", "cgan", "gan", "sgan", "fashion-sgan"} {
 		b, err := os.ReadFile(filepath.Join("../../configs", name+".yaml"))
 		if err != nil {
 			f.Fatal(err)

@@ -24,7 +24,7 @@ func gantrain(t *testing.T, args ...string) (int, string, string) {
 
 // tinyArgs trains a few steps on the committed 320-image subset.
 func tinyArgs(dir string, steps int, extra ...string) []string {
-	args := []string{"train", "--config", "../../configs/dcgan.yaml",
+	args := []string{"train", "--config", "../../configs/dcgan-paper.yaml",
 		"--set", "data.name=idx", "--set", "data.path=" + tinyData,
 		"--set", "train.batch_size=16", "--set", "train.steps=" + itoa(steps),
 		"--set", "train.log_every=1", "--set", "output.sample_every=2",
@@ -176,7 +176,7 @@ func TestTrainIsReproducible(t *testing.T) {
 func TestEnvAndSetPrecedence(t *testing.T) {
 	t.Setenv("GANTRAIN_TRAIN_STEPS", "7")
 	t.Setenv("GANTRAIN_OPTIM_D_BETAS", "[0.1, 0.2]")
-	cfg, err := loadConfig(configSources{File: "../../configs/dcgan.yaml", Sets: []string{"train.steps=9", "output.dir=123"}})
+	cfg, err := loadConfig(configSources{File: "../../configs/dcgan-paper.yaml", Sets: []string{"train.steps=9", "output.dir=123"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,3 +106,49 @@ func TestAugmentKey(t *testing.T) {
 		t.Errorf("checkpoint at step %d with train.augment %q", c.State.Step, c.State.Config.Train.Augment)
 	}
 }
+
+// The shipped default, configs/dcgan.yaml, trains with the remedies
+// docs/quality.md chose (a D without batch norm under R1, the moving
+// average of G), and sample draws from that average.
+func TestDefaultConfigTrainsWithTheRemedies(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	code, _, errOut := gantrain(t, "train", "--config", "../../configs/dcgan.yaml",
+		"--set", "data.name=idx", "--set", "data.path="+tinyData, "--set", "train.steps=2",
+		"--set", "eval.every=0", "--set", "output.checkpoint_every=2", "--set", "output.dir="+dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	cfg, err := loadConfig(configSources{File: "../../configs/dcgan.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.NoBatchNormD() || cfg.Train.R1 <= 0 || cfg.Train.EMA <= 0 {
+		t.Fatalf("configs/dcgan.yaml: d_norm %q, train.r1 %v, train.ema %v: not the chosen remedies", cfg.DNorm, cfg.Train.R1, cfg.Train.EMA)
+	}
+	latest, err := checkpoint.Latest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(latest, checkpoint.EMAFile)); err != nil {
+		t.Fatalf("no moving average in the checkpoint: %v", err)
+	}
+	_, m, err := openCheckpoint(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.DNoBatchNorm {
+		t.Fatal("the default's D was built with batch norm")
+	}
+	for _, p := range m.D.Params() {
+		if strings.Contains(p.Name, "_bn") {
+			t.Fatalf("D has a batch-norm parameter %s", p.Name)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "grid.png")
+	if code, _, errOut := gantrain(t, "sample", "--run", dir, "--out", out); code != 0 {
+		t.Fatalf("sample: exit %d: %s", code, errOut)
+	}
+	if w, h := pngSize(t, out); w <= 28 || h <= 28 {
+		t.Fatalf("sample grid %d×%d", w, h)
+	}
+}

@@ -159,6 +159,12 @@ func TestResumeIsExact(t *testing.T) {
 			c.DNorm, c.Train.R1, c.SpectralNorm = "none", 10, true
 			return c
 		}},
+		// The remedies of the default configs/dcgan.yaml together.
+		{"dcgan-dnorm-none-r1-ema", func(s int) config.Config {
+			c := tinyConfig("dcgan", s)
+			c.DNorm, c.Train.R1, c.Train.EMA = "none", 10, 0.999
+			return c
+		}},
 		{"cgan-ema-lsgan", func(s int) config.Config {
 			c := tinyConfig("cgan", s)
 			c.Train.EMA, c.Loss = 0.99, "lsgan"

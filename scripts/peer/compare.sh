@@ -3,7 +3,7 @@
 # runs `gantrain bench` and the peer in each PyTorch setting once, for 1 and
 # 2 threads; prints the medians (real images/s over the timed iterations,
 # wall time) and gantrain's ratio to PyTorch's best fp32 and best bf16
-# setting. size 28: the MNIST DCGAN (configs/dcgan.yaml); 32 or 64: the RGB
+# setting. size 28: the MNIST DCGAN (configs/dcgan-paper.yaml); 32 or 64: the RGB
 # pytorch/examples DCGAN of configs/emoji-dcgan.yaml (data.size 32 or 64;
 # synthetic batches, so data/emoji is not needed). Needs python3-torch
 # (apt-get install python3-torch). `make bench-compare [PEER_SIZE=64]` runs it.
@@ -14,7 +14,7 @@ rounds=${1:-3}
 iters=${2:-15}
 size=${3:-28}
 case $size in
-28) bench=(--config configs/dcgan.yaml) ;;
+28) bench=(--config configs/dcgan-paper.yaml) ;;
 32 | 64) bench=(--config configs/emoji-dcgan.yaml --set data.size="$size") ;;
 *)
 	echo "compare.sh: size must be 28, 32 or 64, not $size" >&2

@@ -2,7 +2,7 @@
 """PyTorch peer of gantrain's DCGAN, for speed.
 
 --size 28 (default): the layers, initialisation, losses and optimisers of
-shared/notes/reference-models.md (configs/dcgan.yaml: 28 px MNIST DCGAN).
+shared/notes/reference-models.md (configs/dcgan-paper.yaml: 28 px MNIST DCGAN).
 --size 32 or 64: pytorch/examples' DCGAN (scripts/torch/models.py, the
 modules gantrain's checkpoints load into) with --channels and --width, as
 configs/emoji-dcgan.yaml builds it. Batch 64, Adam 2e-4, β = (0.5, 0.999),

@@ -38,7 +38,7 @@ type shape struct {
 	m, n, k int
 }
 
-// dcgan28 are the GEMMs of the 28 px DCGAN (configs/dcgan.yaml) at batch
+// dcgan28 are the GEMMs of the 28 px DCGAN (configs/dcgan-paper.yaml) at batch
 // 64: the convolutions' im2col products (output channels × batch·pixels ×
 // input channels·16) and the linear layers (features × batch).
 var dcgan28 = []shape{
