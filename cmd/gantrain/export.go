@@ -22,14 +22,19 @@ torchvision, DistributedDataParallel under torchrun: nccl on GPUs, gloo on
 CPUs; it resumes from the weights, the optimiser state and the step, and
 writes checkpoints in gantrain's layout), sample.py (G(z) in PyTorch, to
 compare with gantrain's), stio.py (safetensors without the safetensors
-package), weights.safetensors, optim.safetensors, gantrain.json,
-config.yaml, metrics.jsonl and a README.md with the commands for one
-machine and for several nodes.
+package), weights.safetensors, optim.safetensors, g_ema.safetensors (with
+train.ema), gantrain.json, config.yaml, metrics.jsonl and a README.md with
+the commands for one machine and for several nodes.
 
-Models: dcgan, wgan, cgan and gan, at every size gantrain trains (not
-wgan-gp or train.r1: train.py has no gradient penalty). DIR must
-not exist or be empty; it appears complete or not at all. The path prints
-on stdout. Bring the result back with gantrain import.`,
+Models: dcgan, wgan, cgan and gan, at every size gantrain trains, with
+d_norm: none (D without batch norm), train.r1 (R1 on real images, its
+input gradient by PyTorch's autograd) and train.ema (the moving average of
+G, carried on by train.py and sampled by sample.py): the default
+configs/dcgan.yaml's runs export. Refused, with one line: wgan-gp, sgan,
+loss hinge or lsgan, spectral_norm, minibatch_std and train.augment
+(train.py does not have them). DIR must not exist or be empty; it appears
+complete or not at all. The path prints on stdout. Bring the result back
+with gantrain import.`,
 		Example: `  gantrain export --run runs/dcgan --to pytorch /tmp/dcgan-torch
   cd /tmp/dcgan-torch && torchrun --standalone --nproc_per_node 8 train.py --steps 10000 --out out
   gantrain import /tmp/dcgan-torch/out --to runs/dcgan-gpu`,
@@ -70,7 +75,8 @@ an export), or a .safetensors file with gantrain's tensor names ("g.…",
 
 Everything is checked first: every tensor present with its shape and
 dtype, no other tensor, finite values, the optimiser state complete when
-there is one. RUN (default runs/import-<time>) must not exist or be
+there is one, and the moving average of G (g_ema.safetensors) when the
+run has train.ema. RUN (default runs/import-<time>) must not exist or be
 empty; it gets config.yaml, metrics.jsonl (the curve up to the checkpoint,
 across the hand-over) and checkpoints/step-N/. Its path prints on stdout.
 gantrain train --resume RUN continues it (a new data order; weights and
@@ -94,6 +100,9 @@ optimiser state as imported).`,
 			opt := "with its optimiser state"
 			if !r.Optim {
 				opt = "without optimiser state"
+			}
+			if r.EMA {
+				opt += " and the moving average of G"
 			}
 			fmt.Fprintf(s.ErrOut, "gantrain: imported %s at step %d %s into %s (%d metrics lines)\n", r.Model, r.Step, opt, dest, r.Metrics)
 			fmt.Fprintln(s.Out, dest)

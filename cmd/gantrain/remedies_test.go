@@ -122,8 +122,12 @@ func TestDefaultConfigTrainsWithTheRemedies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !cfg.NoBatchNormD() || cfg.Train.R1 <= 0 || cfg.Train.EMA <= 0 {
-		t.Fatalf("configs/dcgan.yaml: d_norm %q, train.r1 %v, train.ema %v: not the chosen remedies", cfg.DNorm, cfg.Train.R1, cfg.Train.EMA)
+	if !cfg.NoBatchNormD() || cfg.Train.R1 <= 0 || cfg.Train.EMA <= 0 || cfg.Train.BatchSize != 32 {
+		t.Fatalf("configs/dcgan.yaml: d_norm %q, train.r1 %v, train.ema %v, batch %d: not the chosen remedies", cfg.DNorm, cfg.Train.R1, cfg.Train.EMA, cfg.Train.BatchSize)
+	}
+	// docs/quality.md: β1 = 0 for both, G at twice D's rate.
+	if cfg.Optim.G.Betas[0] != 0 || cfg.Optim.D.Betas[0] != 0 || cfg.Optim.G.LR != 2*cfg.Optim.D.LR {
+		t.Fatalf("configs/dcgan.yaml: optim %+v: not the measured optimiser settings", cfg.Optim)
 	}
 	latest, err := checkpoint.Latest(dir)
 	if err != nil {

@@ -474,7 +474,14 @@ func (c *Checkpoint) LoadEMA(g models.Net) error {
 	if c.ema == nil {
 		return fmt.Errorf("checkpoint: %s holds no moving average of G (%s; train.ema was 0)", c.Dir, EMAFile)
 	}
-	return LoadTensors(filepath.Join(c.Dir, EMAFile), c.ema, &models.GAN{Name: c.State.Model, G: g, D: noNet{}})
+	return LoadEMATensors(filepath.Join(c.Dir, EMAFile), c.ema, c.State.Model, g)
+}
+
+// LoadEMATensors copies f's tensors, read from path, into g, the moving
+// average of the generator of model, with LoadTensors' checks: G's
+// tensors, all of them and nothing else.
+func LoadEMATensors(path string, f *safetensors.File, model string, g models.Net) error {
+	return LoadTensors(path, f, &models.GAN{Name: model, G: g, D: noNet{}})
 }
 
 // noNet is a network without tensors: the D beside a lone generator.

@@ -28,6 +28,9 @@ func readWeights(path string) (*Checkpoint, error) {
 	}
 	cfg.Model, cfg.LatentDim, cfg.Width = name, s.Latent, s.Width
 	cfg.Data.Size, cfg.Data.Channels = s.H, s.C
+	if s.DNoBatchNorm {
+		cfg.DNorm = "none"
+	}
 	st := State{FormatVersion: FormatVersion, Model: name, Config: cfg}
 	for k := 0; k < s.Classes; k++ {
 		st.Classes = append(st.Classes, strconv.Itoa(k))
@@ -35,7 +38,8 @@ func readWeights(path string) (*Checkpoint, error) {
 	return &Checkpoint{Dir: path, State: st, model: f, bare: true}, nil
 }
 
-// inferShape recognises the DCGAN family's and the MLP GAN's generators.
+// inferShape recognises the DCGAN family's and the MLP GAN's generators,
+// and a DCGAN's D without batch norm.
 func inferShape(f *safetensors.File) (string, models.Shape, error) {
 	shape := func(n string) []int {
 		if t, ok := f.Get(n); ok {
@@ -109,6 +113,11 @@ func inferShape(f *safetensors.File) (string, models.Shape, error) {
 	}
 	if k > 1 && name == "dcgan" {
 		name, s.Classes = "sgan", k
+	}
+	// A D whose second convolution has a bias has no batch norm (d_norm:
+	// none, wgan-gp's critic).
+	if name == "dcgan" && (shape("d.conv2.bias") != nil || shape("d.main.2.bias") != nil) {
+		s.DNoBatchNorm = true
 	}
 	return name, s, nil
 }

@@ -112,3 +112,37 @@ func TestReadWeightsFileSGAN(t *testing.T) {
 		}
 	}
 }
+
+// A bare weights file of a DCGAN whose D has no batch norm (d_norm: none,
+// wgan-gp's critic: a bias where batch norm was) opens with d_norm none,
+// in both layouts.
+func TestReadWeightsFileDNormNone(t *testing.T) {
+	for _, s := range []models.Shape{
+		{Latent: 100, C: 1, H: 28, W: 28, Width: 8, DNoBatchNorm: true},
+		{Latent: 100, C: 3, H: 32, W: 32, Width: 8, DNoBatchNorm: true},
+	} {
+		m, err := models.Build("dcgan", s, rng.New(1, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := modelTensors(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "weights.safetensors")
+		if err := writeTensors(path, ts, nil); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Read(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg := c.State.Config; c.State.Model != "dcgan" || cfg.DNorm != "none" || cfg.Data.Size != s.H {
+			t.Fatalf("%d px: inferred %s, d_norm %q, %d px", s.H, c.State.Model, cfg.DNorm, cfg.Data.Size)
+		}
+		back, _ := models.ForConfig(c.State.Config, 0, rng.New(2, 2))
+		if err := c.LoadModel(back); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

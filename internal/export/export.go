@@ -9,14 +9,16 @@
 //	DIR/stio.py              a safetensors reader and writer (stdlib + torch)
 //	DIR/weights.safetensors  the checkpoint's model.safetensors, byte for byte
 //	DIR/optim.safetensors    its optim.safetensors, byte for byte
+//	DIR/g_ema.safetensors    train.ema only: its g_ema.safetensors (the moving
+//	                         average of G), byte for byte
 //	DIR/gantrain.json        model, shape, step, optimiser steps, data, config
 //	DIR/config.yaml          the run's configuration
 //	DIR/metrics.jsonl        the run's metrics up to the checkpoint
 //	DIR/README.md            the commands
 //
 // train.py's output directory (model.safetensors, optim.safetensors,
-// gantrain.json, metrics.jsonl) and the export itself are what Import
-// turns back into a run.
+// g_ema.safetensors with train.ema, gantrain.json, metrics.jsonl) and the
+// export itself are what Import turns back into a run.
 package export
 
 import (
@@ -131,9 +133,9 @@ func Export(run, dir string) (*Meta, error) {
 	for _, f := range []struct {
 		on  bool
 		key string
-	}{{cfg.SpectralNorm, "spectral_norm"}, {cfg.MinibatchStd, "minibatch_std"}, {cfg.Train.EMA != 0, "train.ema"}, {len(cfg.Train.Augment) > 0, "train.augment"}, {cfg.Train.R1 != 0, "train.r1"}, {cfg.DNorm == "none", "d_norm: none"}} {
+	}{{cfg.SpectralNorm, "spectral_norm"}, {cfg.MinibatchStd, "minibatch_std"}, {len(cfg.Train.Augment) > 0, "train.augment"}} {
 		if f.on {
-			return nil, bad("--run %s: the run uses %s, which train.py does not have yet: export covers runs without spectral_norm, minibatch_std, train.ema, train.augment, train.r1 and d_norm: none", run, f.key)
+			return nil, bad("--run %s: the run uses %s, which train.py does not have yet: export covers runs without spectral_norm, minibatch_std and train.augment (d_norm: none, train.r1 and train.ema are carried)", run, f.key)
 		}
 	}
 	m, err := models.ForConfig(cfg, len(c.State.Classes), rng.New(0, 0))
@@ -149,6 +151,18 @@ func Export(run, dir string) (*Meta, error) {
 	}
 	if !c.HasOptim() {
 		return nil, bad("checkpoint %s has no %s: PyTorch could not continue it exactly", ckDir, checkpoint.OptimFile)
+	}
+	if cfg.Train.EMA > 0 {
+		if !c.HasEMA() {
+			return nil, bad("checkpoint %s has no %s, the moving average of G that train.ema %g keeps: PyTorch could not continue it exactly", ckDir, checkpoint.EMAFile, cfg.Train.EMA)
+		}
+		twin, err := models.ForConfig(cfg, len(c.State.Classes), rng.New(0, 0))
+		if err != nil {
+			return nil, bad("checkpoint %s: %v", ckDir, err)
+		}
+		if err := c.LoadEMA(twin.G); err != nil {
+			return nil, BadInput{err}
+		}
 	}
 	for _, net := range []struct {
 		name string
@@ -207,7 +221,11 @@ func Export(run, dir string) (*Meta, error) {
 				return err
 			}
 		}
-		for src, dst := range map[string]string{checkpoint.ModelFile: WeightsFile, checkpoint.OptimFile: checkpoint.OptimFile} {
+		files := map[string]string{checkpoint.ModelFile: WeightsFile, checkpoint.OptimFile: checkpoint.OptimFile}
+		if cfg.Train.EMA > 0 {
+			files[checkpoint.EMAFile] = checkpoint.EMAFile
+		}
+		for src, dst := range files {
 			b, err := os.ReadFile(filepath.Join(ckDir, src))
 			if err != nil {
 				return err
@@ -366,6 +384,8 @@ type readmeFields struct {
 	Model, Run, From, Data, OptimG, OptimD              string
 	Step, Size, Channels, Latent, Width, Classes, Batch int
 	CheckpointEvery                                     int
+	NoDNorm                                             bool
+	R1, EMA                                             float64
 }
 
 func readmeData(m *Meta, run string) readmeFields {
@@ -382,5 +402,6 @@ func readmeData(m *Meta, run string) readmeFields {
 		Step: m.Step, Size: m.Shape.Size, Channels: m.Shape.Channels, Latent: m.Shape.Latent,
 		Width: m.Shape.Width, Classes: m.Shape.Classes, Batch: m.Config.Train.BatchSize,
 		CheckpointEvery: m.Config.Output.CheckpointEvery,
+		NoDNorm:         m.Config.DNorm == "none", R1: m.Config.Train.R1, EMA: m.Config.Train.EMA,
 	}
 }

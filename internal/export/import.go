@@ -29,15 +29,17 @@ type Imported struct {
 	Step       int
 	Checkpoint string // the run's checkpoint directory
 	Optim      bool   // the optimiser state came along
+	EMA        bool   // the moving average of G came along (train.ema)
 	Metrics    int    // lines of metrics.jsonl
 }
 
 // Import turns src into a gantrain run in run (which must not exist or be
 // empty): src is train.py's --out directory or an export (gantrain.json
 // with model.safetensors or weights.safetensors, optim.safetensors when
-// there is one), or a .safetensors file of gantrain's tensor names, whose
-// model and shape are read off the tensors. Everything is read and checked
-// before anything is written; version goes into the checkpoint's state.
+// there is one, g_ema.safetensors when the run has train.ema), or a
+// .safetensors file of gantrain's tensor names, whose model and shape are
+// read off the tensors. Everything is read and checked before anything is
+// written; version goes into the checkpoint's state.
 func Import(src, run, version string) (*Imported, error) {
 	st, err := os.Stat(src)
 	if err != nil {
@@ -46,6 +48,7 @@ func Import(src, run, version string) (*Imported, error) {
 	var (
 		state   checkpoint.State
 		m       *models.GAN
+		ema     models.Net
 		opts    []checkpoint.Optim
 		metrics []byte
 	)
@@ -101,6 +104,9 @@ func Import(src, run, version string) (*Imported, error) {
 		if err := checkpoint.LoadTensors(wpath, wf, m); err != nil {
 			return nil, BadInput{err}
 		}
+		if ema, err = importEMA(filepath.Join(src, checkpoint.EMAFile), cfg, classes); err != nil {
+			return nil, err
+		}
 		state = checkpoint.State{Step: meta.Step, Epoch: meta.Epoch, Config: cfg, Classes: meta.Classes}
 		if len(state.Classes) == 0 && m.Classes > 0 && m.Conditional {
 			for k := 0; k < m.Classes; k++ {
@@ -121,9 +127,13 @@ func Import(src, run, version string) (*Imported, error) {
 		return nil, bad("%s: negative step or epoch", src)
 	}
 	state.Version = version
-	out := &Imported{Model: m.Name, Step: state.Step, Optim: len(opts) > 0, Metrics: bytes.Count(metrics, []byte("\n"))}
+	out := &Imported{Model: m.Name, Step: state.Step, Optim: len(opts) > 0, EMA: ema != nil, Metrics: bytes.Count(metrics, []byte("\n"))}
+	var more []checkpoint.SaveOption
+	if ema != nil {
+		more = append(more, checkpoint.WithEMA(ema))
+	}
 	err = writeDir(run, func(tmp string) error {
-		if _, err := checkpoint.Save(tmp, state, m, opts); err != nil {
+		if _, err := checkpoint.Save(tmp, state, m, opts, more...); err != nil {
 			return err
 		}
 		y, err := yaml.Marshal(state.Config)
@@ -170,6 +180,34 @@ func readMeta(path string) (*Meta, error) {
 		return nil, bad("%s: negative step or epoch", path)
 	}
 	return &m, nil
+}
+
+// importEMA reads the moving average of G (path, g_ema.safetensors) of a
+// run with train.ema into a generator of the config's model: every tensor
+// of G present with its shape, finite, nothing else. Without train.ema it
+// returns nil, and the file must not be there.
+func importEMA(path string, cfg config.Config, classes int) (models.Net, error) {
+	_, err := os.Stat(path)
+	switch {
+	case cfg.Train.EMA == 0 && err == nil:
+		return nil, bad("%s: a moving average of G, but train.ema is 0 in %s", path, filepath.Join(filepath.Dir(path), MetaFile))
+	case cfg.Train.EMA == 0:
+		return nil, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, bad("%s: missing: %s says train.ema %g, and this file is the run's moving average of G (export and train.py write it)", path, filepath.Join(filepath.Dir(path), MetaFile), cfg.Train.EMA)
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return nil, BadInput{err}
+	}
+	twin, err := models.ForConfig(cfg, classes, rng.New(0, 0))
+	if err != nil {
+		return nil, bad("%s: %v", path, err)
+	}
+	if err := checkpoint.LoadEMATensors(path, f, twin.Name, twin.G); err != nil {
+		return nil, BadInput{err}
+	}
+	return twin.G, nil
 }
 
 // importOptim reads the optimiser state of both networks, if the file is

@@ -14,6 +14,10 @@ state_dict names, so `load_state_dict` takes them unchanged.
 - 16 to 256 px DCGAN family: pytorch/examples' DCGAN (`main` nn.Sequential,
   https://github.com/pytorch/examples/blob/main/dcgan/main.py); D returns
   the logit (its final Sigmoid is left in `main` so the indices match).
+- `d_norm: none` (dcgan, wgan; wgan-gp's critic): D without batch norm. Each
+  convolution batch norm followed has a bias instead (28 px: conv2.bias, no
+  conv2_bn; other sizes: main.2.bias, main.5.bias, ..., the batch norms'
+  places in `main` held by nn.Identity, so the indices stay).
 - gan: the fully connected GAN, fc1..fc4 with LeakyReLU 0.2 (G ends in tanh).
 
 Conditional (cgan): G's input is z * embed(y), an nn.Embedding(K, Z); D gets
@@ -49,14 +53,14 @@ class RefGenerator(nn.Module):
 
 
 class RefDiscriminator(nn.Module):
-    def __init__(self, nc=1, width=64, classes=0, outputs=1):
+    def __init__(self, nc=1, width=64, classes=0, outputs=1, norm=True):
         super().__init__()
         self.nc, self.size, self.classes = nc, 28, classes
         if classes:
             self.embed = nn.Embedding(classes, 28 * 28)
         self.conv1 = nn.Conv2d(nc + (1 if classes else 0), width, 4, 2, 1, bias=True)
-        self.conv2 = nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False)
-        self.conv2_bn = nn.BatchNorm2d(2 * width)
+        self.conv2 = nn.Conv2d(width, 2 * width, 4, 2, 1, bias=not norm)
+        self.conv2_bn = nn.BatchNorm2d(2 * width) if norm else nn.Identity()
         self.fc = nn.Linear(2 * width * 49, outputs, bias=True)
 
     def forward(self, x, y=None):
@@ -98,7 +102,7 @@ class ExGenerator(nn.Module):
 
 
 class ExDiscriminator(nn.Module):
-    def __init__(self, size=64, nc=3, width=64, classes=0, outputs=1):
+    def __init__(self, size=64, nc=3, width=64, classes=0, outputs=1, norm=True):
         super().__init__()
         self.nc, self.size, self.classes = nc, size, classes
         n = _ups(size)
@@ -106,8 +110,9 @@ class ExDiscriminator(nn.Module):
                   nn.LeakyReLU(0.2, inplace=True)]
         mult = 1
         for _ in range(n - 1):
-            layers += [nn.Conv2d(width * mult, width * mult * 2, 4, 2, 1, bias=False),
-                       nn.BatchNorm2d(width * mult * 2), nn.LeakyReLU(0.2, inplace=True)]
+            layers += [nn.Conv2d(width * mult, width * mult * 2, 4, 2, 1, bias=not norm),
+                       nn.BatchNorm2d(width * mult * 2) if norm else nn.Identity(),
+                       nn.LeakyReLU(0.2, inplace=True)]
             mult *= 2
         layers += [nn.Conv2d(width * mult, outputs, 4, 1, 0, bias=False), nn.Sigmoid()]
         self.main = nn.Sequential(*layers)
@@ -142,18 +147,28 @@ class MLP(nn.Module):
         return h.squeeze(1)
 
 
-def build(model, latent, channels, size, width, classes):
-    """(G, D) of a gantrain model: dcgan, wgan, cgan or gan."""
+def build(model, latent, channels, size, width, classes, d_norm=""):
+    """(G, D) of a gantrain model: dcgan, wgan, cgan or gan; d_norm "none"
+    gives dcgan's and wgan's D without batch norm ("" or "batch": with)."""
     if model == "gan":
         pix = channels * size * size
         return (MLP([latent, 256, 512, 1024, pix], image=(channels, size, size)),
                 MLP([pix, 1024, 512, 256, 1]))
     if model not in ("dcgan", "wgan", "cgan"):
         raise ValueError(f"model {model!r}: exported models are dcgan, wgan, cgan and gan")
-    k = classes if model == "cgan" else 0
+    if d_norm not in ("", "batch", "none") or (d_norm == "none" and model == "cgan"):
+        raise ValueError(f"d_norm {d_norm!r}: batch, or none for dcgan and wgan")
+    k, norm = (classes if model == "cgan" else 0), d_norm != "none"
     if size == 28:
-        return RefGenerator(latent, channels, width, k), RefDiscriminator(channels, width, k)
-    return ExGenerator(size, latent, channels, width, k), ExDiscriminator(size, channels, width, k)
+        return RefGenerator(latent, channels, width, k), RefDiscriminator(channels, width, k, norm=norm)
+    return ExGenerator(size, latent, channels, width, k), ExDiscriminator(size, channels, width, k, norm=norm)
+
+
+def build_for(meta):
+    """(G, D) of gantrain.json: its model, shape and config's d_norm."""
+    s = meta["shape"]
+    return build(meta["model"], s["latent"], s["channels"], s["size"], s["width"], s["classes"],
+                 meta["config"].get("d_norm") or "")
 
 
 def state_for(module, prefix, names):

@@ -6,8 +6,10 @@ compare with gantrain's images of the same z.
     python3 sample.py --from OUT --z z.npy --compare gantrain.npy   # prints max |PyTorch - gantrain|
 
 --from DIR: a directory with gantrain.json and model.safetensors (train.py's
---out) or weights.safetensors (the export; the default). G runs in eval mode
-(running batch-norm statistics), as gantrain samples. A conditional model's
+--out) or weights.safetensors (the export; the default). A run trained with
+train.ema samples from the moving average of G (g_ema.safetensors beside
+them), as gantrain sample does. G runs in eval mode (running batch-norm
+statistics), as gantrain samples. A conditional model's
 labels come from --labels, else from COMPARE's <stem>.labels.npy (gantrain
 writes it), else cycle 0..K-1. Exit 1 when the difference exceeds --tol
 (default 1e-4), 2 on bad input.
@@ -41,9 +43,12 @@ def main():
         w = os.path.join(a.src, "model.safetensors")
         if not os.path.exists(w):
             w = os.path.join(a.src, "weights.safetensors")
+        ema = os.path.join(a.src, "g_ema.safetensors")
+        if os.path.exists(ema):  # the moving average of G, as gantrain samples a run trained with train.ema
+            w = ema
         tensors, _ = stio.load(w)
         s = meta["shape"]
-        G, _ = models.build(meta["model"], s["latent"], s["channels"], s["size"], s["width"], s["classes"])
+        G, _ = models.build_for(meta)
         models.load(G, "g.", tensors, w)
         z = np.load(a.z)
         if z.ndim != 2 or z.shape[1] != s["latent"] or z.dtype != np.float32:
@@ -71,7 +76,8 @@ def main():
         print(f"sample.py: {a.compare}: shape {ref.shape}, PyTorch made {out.shape}", file=sys.stderr)
         return 2
     diff = float(np.abs(out.astype(np.float64) - ref.astype(np.float64)).max())
-    print(f"{meta['model']} step {meta['step']}: {n} images, max |PyTorch - gantrain| = {diff:.3g}")
+    which = ", the moving average of G" if w == ema else ""
+    print(f"{meta['model']} step {meta['step']}{which}: {n} images, max |PyTorch - gantrain| = {diff:.3g}")
     return 0 if diff <= a.tol else 1
 
 

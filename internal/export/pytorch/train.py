@@ -3,13 +3,15 @@
 
 Written by `gantrain export`; see README.md beside it. The model, losses,
 optimisers and hyper-parameters are the run's (gantrain.json: the run's
-config as gantrain resolved it). Training resumes from weights.safetensors and
-optim.safetensors (Adam's exp_avg / exp_avg_sq and step, RMSprop's
-square_avg), at the run's step, and writes checkpoints in gantrain's layout
-into --out:
+config as gantrain resolved it), R1 on real images (train.r1) and the
+moving average of G (train.ema) included. Training resumes from
+weights.safetensors and optim.safetensors (Adam's exp_avg / exp_avg_sq and
+step, RMSprop's square_avg), and g_ema.safetensors with train.ema, at the
+run's step, and writes checkpoints in gantrain's layout into --out:
 
   OUT/model.safetensors   "g.*" and "d.*": gantrain's names and layouts
   OUT/optim.safetensors   "<param>.exp_avg", "<param>.exp_avg_sq" (or .square_avg)
+  OUT/g_ema.safetensors   train.ema only: the moving average of G, "g.*"
   OUT/gantrain.json       model, step and optimiser steps (for `gantrain import`)
   OUT/metrics.jsonl       the run's metrics up to the export, then these steps'
 
@@ -21,6 +23,7 @@ global batch is the run's; gradients are averaged by DistributedDataParallel
     torchrun --standalone --nproc_per_node 8 train.py --steps 1000 --out out
 """
 import argparse
+import copy
 import datetime
 import gzip
 import json
@@ -29,6 +32,7 @@ import os
 import shutil
 import sys
 import time
+import types
 
 import numpy as np
 import torch
@@ -47,8 +51,9 @@ def parse_args():
     p.add_argument("--steps", type=int, required=True, help="generator steps to train (beyond the exported step)")
     p.add_argument("--out", required=True, help="directory for checkpoints and metrics")
     p.add_argument("--from", dest="src", default=HERE,
-                   help="resume from this directory's gantrain.json, model.safetensors/weights.safetensors and "
-                        "optim.safetensors (default: the export itself; give --out of an earlier run to continue it)")
+                   help="resume from this directory's gantrain.json, model.safetensors/weights.safetensors, "
+                        "optim.safetensors and g_ema.safetensors (default: the export itself; give --out of an "
+                        "earlier run to continue it)")
     p.add_argument("--data", default=None, help="the training data (default: the path the run used, in gantrain.json)")
     p.add_argument("--data-cache", default=None,
                    help="where IDX files are unpacked for torchvision (default: OUT/data)")
@@ -245,6 +250,31 @@ def load_state(src):
     return meta, weights, tensors, optim
 
 
+def load_ema(src, meta):
+    """The moving average of G (g_ema.safetensors) when the run has one
+    (train.ema > 0): (path, tensors); (None, None) without."""
+    beta = meta["config"]["train"].get("ema") or 0
+    if not beta:
+        return None, None
+    path = os.path.join(src, "g_ema.safetensors")
+    if not os.path.exists(path):
+        raise SystemExit(f"train.py: {src}: train.ema is {beta} but there is no g_ema.safetensors (the moving average of G)")
+    tensors, _ = stio.load(path)
+    return path, tensors
+
+
+def update_ema(ema, g, beta):
+    """gantrain's moving average of G after a G step: θ_ema ← β·θ_ema +
+    (1−β)·θ in float32, and G's batch-norm statistics copied."""
+    b = torch.tensor(beta, dtype=torch.float32)
+    c = 1 - b
+    with torch.no_grad():
+        for e, p in zip(ema.parameters(), g.parameters()):
+            e.mul_(b).add_(p * c)
+        for e, p in zip(ema.buffers(), g.buffers()):
+            e.copy_(p)
+
+
 def make_optimizer(spec, params):
     if spec["name"] == "adam":
         return torch.optim.Adam(params, lr=spec["lr"], betas=tuple(spec["betas"]), eps=spec["eps"])
@@ -310,20 +340,146 @@ class GStep(torch.nn.Module):
 
 class DStep(torch.nn.Module):
     """D's loss on a real and a fake batch, each through D on its own (batch
-    norm sees them apart, as in gantrain and pytorch/examples)."""
+    norm sees them apart, as in gantrain and pytorch/examples), with R1 when
+    r1 > 0: (γ/2)·mean_b ‖∇ₓD(x_b)‖² of D's raw output (the logit, before
+    the sigmoid) on the real batch, its gradient by autograd with
+    create_graph, so that D's weights get the penalty's gradient too.
+    Returns the loss, mean D(x) and D(G(z)) (raw for the critic), R1 and
+    the mean ‖∇ₓD(x_b)‖ (0 and 0 without R1)."""
 
-    def __init__(self, d, wasserstein):
+    def __init__(self, d, wasserstein, r1=0.0):
         super().__init__()
-        self.d, self.w = d, wasserstein
+        self.d, self.w, self.r1 = d, wasserstein, r1
 
     def forward(self, real, yreal, fake, yfake):
+        if self.r1:
+            real = real.detach().requires_grad_(True)
         out_r, out_f = self.d(real, yreal), self.d(fake, yfake)
         if self.w:  # critic: mean C(fake) - mean C(real)
-            lr, lf = -out_r.mean(), out_f.mean()
-            return lr + lf, out_r.detach().mean(), out_f.detach().mean()
-        lr = F.binary_cross_entropy_with_logits(out_r, torch.ones_like(out_r))
-        lf = F.binary_cross_entropy_with_logits(out_f, torch.zeros_like(out_f))
-        return lr + lf, torch.sigmoid(out_r.detach()).mean(), torch.sigmoid(out_f.detach()).mean()
+            loss = -out_r.mean() + out_f.mean()
+            mr, mf = out_r.detach().mean(), out_f.detach().mean()
+        else:
+            lr = F.binary_cross_entropy_with_logits(out_r, torch.ones_like(out_r))
+            lf = F.binary_cross_entropy_with_logits(out_f, torch.zeros_like(out_f))
+            loss = lr + lf
+            mr, mf = torch.sigmoid(out_r.detach()).mean(), torch.sigmoid(out_f.detach()).mean()
+        if not self.r1:
+            zero = torch.zeros((), device=loss.device)
+            return loss, mr, mf, zero, zero
+        grad, = torch.autograd.grad(out_r.sum(), real, create_graph=True)
+        sq = grad.pow(2).flatten(1).sum(1)
+        pen = self.r1 / 2 * sq.mean()
+        return loss + pen, mr, mf, pen.detach(), sq.detach().sqrt().mean()
+
+
+def setup(meta, src, wpath, tensors, otensors, d):
+    """The run's networks, loaded, on d's device, with their optimisers, the
+    moving average of G (or None) and the hyper-parameters of a step."""
+    cfg, model = meta["config"], meta["model"]
+    s = types.SimpleNamespace()
+    s.G, s.D = models.build_for(meta)
+    s.epath, etensors = load_ema(src, meta)
+    s.ema = None
+    try:
+        models.load(s.G, "g.", tensors, wpath)
+        models.load(s.D, "d.", tensors, wpath)
+        if etensors is not None:
+            s.ema = copy.deepcopy(s.G)
+            models.load(s.ema, "g.", etensors, s.epath)
+    except ValueError as e:
+        raise SystemExit(f"train.py: {e}")
+    s.names, s.ema_names = set(tensors), set(etensors or ())
+    s.ema_beta = cfg["train"].get("ema") or 0
+    s.G.to(d.device).train()
+    s.D.to(d.device).train()
+    if s.ema is not None:
+        s.ema.to(d.device).requires_grad_(False)
+    s.gnamed = [("g." + k, p) for k, p in s.G.named_parameters()]
+    s.dnamed = [("d." + k, p) for k, p in s.D.named_parameters()]
+    s.optG = make_optimizer(cfg["optim"]["g"], [p for _, p in s.gnamed])
+    s.optD = make_optimizer(cfg["optim"]["d"], [p for _, p in s.dnamed])
+    ost = meta.get("optim") or {}
+    if ost:
+        set_optim_state(s.optG, cfg["optim"]["g"]["name"], ost["g"]["step"], s.gnamed, otensors, d.device)
+        set_optim_state(s.optD, cfg["optim"]["d"]["name"], ost["d"]["step"], s.dnamed, otensors, d.device)
+    s.wasserstein = meta.get("loss", "wasserstein" if model == "wgan" else "bce") == "wasserstein"
+    s.r1 = cfg["train"].get("r1") or 0
+    s.gstep = d.wrap(GStep(s.G))
+    s.dstep = d.wrap(DStep(s.D, s.wasserstein, s.r1))
+    s.ncritic = cfg["train"]["n_critic"]
+    s.clip = cfg["wgan"]["clip"] if s.wasserstein else 0
+    s.conditional = model == "cgan"
+    return s
+
+
+def train_step(s, next_batch, noise):
+    """One iteration in gantrain's order (Trainer.Step): n_critic D steps,
+    each on next_batch()'s real (x, y) and noise()'s (z, y), with the weight
+    clip after it; the G step against the updated D; the moving average of
+    G. With n_critic = 1 one fake batch serves both steps, as in gantrain
+    and pytorch/examples. Returns the last D step's loss (R1 included),
+    D(x), D(G(z)), R1 and mean ‖∇ₓD(x)‖, and the G step's loss."""
+    fake = None
+    for _ in range(s.ncritic):
+        real, yreal = next_batch()
+        z, yf = noise()
+        if s.ncritic == 1:
+            fake = s.gstep(z, yf)
+            fd = fake.detach()
+        else:
+            with torch.no_grad():
+                fd = s.G(z, yf)
+        s.optD.zero_grad(set_to_none=True)
+        loss_d, d_real, d_fake, r1, r1_norm = s.dstep(real, yreal if s.conditional else None, fd, yf)
+        loss_d.backward()
+        s.optD.step()
+        if s.clip:
+            with torch.no_grad():
+                for p in s.D.parameters():
+                    p.clamp_(-s.clip, s.clip)
+    if fake is None:
+        z, yf = noise()
+        fake = s.gstep(z, yf)
+    for p in s.D.parameters():
+        p.requires_grad_(False)
+    out = s.D(fake, yf)
+    loss_g = -out.mean() if s.wasserstein else F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
+    s.optG.zero_grad(set_to_none=True)
+    loss_g.backward()
+    s.optG.step()
+    for p in s.D.parameters():
+        p.requires_grad_(True)
+    if s.ema is not None:
+        update_ema(s.ema, s.G, s.ema_beta)
+    return loss_d, loss_g, d_real, d_fake, r1, r1_norm
+
+
+def save_checkpoint(out, s, meta, step, epoch):
+    """Writes OUT/model.safetensors, optim.safetensors, g_ema.safetensors
+    (train.ema) and, last, gantrain.json, each replaced atomically."""
+    cfg, model = meta["config"], meta["model"]
+    sd = {**models.state_for(s.G, "g.", s.names), **models.state_for(s.D, "d.", s.names)}
+    write_atomic(os.path.join(out, "model.safetensors"),
+                 lambda p: stio.save(p, sd, {"format": "gantrain", "model": model, "step": str(step)}))
+    ot = {**optim_tensors(s.optG, cfg["optim"]["g"]["name"], s.gnamed),
+          **optim_tensors(s.optD, cfg["optim"]["d"]["name"], s.dnamed)}
+    write_atomic(os.path.join(out, "optim.safetensors"),
+                 lambda p: stio.save(p, ot, {"format": "gantrain-optim"}))
+    epath = os.path.join(out, "g_ema.safetensors")
+    if s.ema is not None:
+        et = models.state_for(s.ema, "g.", s.ema_names)
+        write_atomic(epath, lambda p: stio.save(p, et, {"format": "gantrain-ema", "model": model}))
+    elif os.path.exists(epath):  # an earlier run's in the same --out: not this one's
+        os.remove(epath)
+    res = dict(meta, step=step, epoch=epoch, trained_by="pytorch",
+               optim={"g": {"name": cfg["optim"]["g"]["name"], "step": opt_step(s.optG, s.gnamed)},
+                      "d": {"name": cfg["optim"]["d"]["name"], "step": opt_step(s.optD, s.dnamed)}})
+
+    def wj(p):
+        with open(p, "w") as f:
+            json.dump(res, f, indent=2)
+            f.write("\n")
+    write_atomic(os.path.join(out, "gantrain.json"), wj)
 
 
 def main():
@@ -334,34 +490,14 @@ def main():
     model = meta["model"]
     if model not in ("dcgan", "wgan", "cgan", "gan"):
         raise SystemExit(f"train.py: model {model}: not exported")
-    names = set(tensors)
-    G, D = models.build(model, shape["latent"], shape["channels"], shape["size"], shape["width"], shape["classes"])
-    try:
-        models.load(G, "g.", tensors, wpath)
-        models.load(D, "d.", tensors, wpath)
-    except ValueError as e:
-        raise SystemExit(f"train.py: {e}")
-    G.to(d.device).train()
-    D.to(d.device).train()
-    gnamed = [("g." + k, p) for k, p in G.named_parameters()]
-    dnamed = [("d." + k, p) for k, p in D.named_parameters()]
-    optG = make_optimizer(cfg["optim"]["g"], [p for _, p in gnamed])
-    optD = make_optimizer(cfg["optim"]["d"], [p for _, p in dnamed])
-    ost = meta.get("optim") or {}
-    if ost:
-        set_optim_state(optG, cfg["optim"]["g"]["name"], ost["g"]["step"], gnamed, otensors, d.device)
-        set_optim_state(optD, cfg["optim"]["d"]["name"], ost["d"]["step"], dnamed, otensors, d.device)
-    gstep = d.wrap(GStep(G))
-    wasserstein = meta.get("loss", "wasserstein" if model == "wgan" else "bce") == "wasserstein"
-    dstep = d.wrap(DStep(D, wasserstein))
+    s = setup(meta, args.src, wpath, tensors, otensors, d)
 
     batch = cfg["train"]["batch_size"]
     if batch % d.world:
         raise SystemExit(f"train.py: train.batch_size {batch} is not a multiple of the {d.world} processes")
     local = batch // d.world
-    ncritic = cfg["train"]["n_critic"]
-    clip = cfg["wgan"]["clip"] if wasserstein else 0
-    conditional, K, Z = model == "cgan", shape["classes"], shape["latent"]
+    ncritic = s.ncritic
+    conditional, K, Z = s.conditional, shape["classes"], shape["latent"]
     log_every = args.log_every or cfg["train"]["log_every"]
     ckpt_every = args.checkpoint_every if args.checkpoint_every is not None else cfg["output"]["checkpoint_every"]
 
@@ -393,29 +529,14 @@ def main():
             lines = [ln for ln in open(mpath) if ln.strip() and json.loads(ln)["step"] <= start]
         with open(mpath, "w") as f:
             f.writelines(lines)
-        print(f"train.py: {model} {shape} from step {start} ({wpath}), {args.steps} steps, "
+        extras = "".join(f", {k} {v}" for k, v in (("train.r1", s.r1), ("train.ema", s.ema_beta)) if v)
+        print(f"train.py: {model} {shape}{extras} from step {start} ({wpath}), {args.steps} steps, "
               f"{d.world} process(es) on {d.device.type} ({d.backend if d.on else 'no DDP'}), "
               f"batch {batch} = {d.world} x {local}, {len(ds)} images", file=sys.stderr, flush=True)
 
     def save(step, epoch):
-        if d.rank != 0:
-            return
-        sd = {**models.state_for(G, "g.", names), **models.state_for(D, "d.", names)}
-        write_atomic(os.path.join(args.out, "model.safetensors"),
-                     lambda p: stio.save(p, sd, {"format": "gantrain", "model": model, "step": str(step)}))
-        ot = {**optim_tensors(optG, cfg["optim"]["g"]["name"], gnamed),
-              **optim_tensors(optD, cfg["optim"]["d"]["name"], dnamed)}
-        write_atomic(os.path.join(args.out, "optim.safetensors"),
-                     lambda p: stio.save(p, ot, {"format": "gantrain-optim"}))
-        out = dict(meta, step=step, epoch=epoch, trained_by="pytorch",
-                   optim={"g": {"name": cfg["optim"]["g"]["name"], "step": opt_step(optG, gnamed)},
-                          "d": {"name": cfg["optim"]["d"]["name"], "step": opt_step(optD, dnamed)}})
-
-        def wj(p):
-            with open(p, "w") as f:
-                json.dump(out, f, indent=2)
-                f.write("\n")
-        write_atomic(os.path.join(args.out, "gantrain.json"), wj)
+        if d.rank == 0:
+            save_checkpoint(args.out, s, meta, step, epoch)
 
     def batches():
         epoch = (start * ncritic) // per_epoch
@@ -431,49 +552,27 @@ def main():
         return z, y
 
     it = batches()
-    t0, seen, epoch = time.time(), 0, 0
-    for step in range(start + 1, start + args.steps + 1):
-        fake = None
-        for k in range(ncritic):
-            epoch, real, yreal = next(it)
-            seen += real.shape[0]
-            z, yf = noise()
-            if ncritic == 1:  # one fake batch serves both steps, as in gantrain and pytorch/examples
-                fake = gstep(z, yf)
-                fd = fake.detach()
-            else:
-                with torch.no_grad():
-                    fd = G(z, yf)
-            optD.zero_grad(set_to_none=True)
-            loss_d, d_real, d_fake = dstep(real, yreal if conditional else None, fd, yf)
-            loss_d.backward()
-            optD.step()
-            if clip:
-                with torch.no_grad():
-                    for p in D.parameters():
-                        p.clamp_(-clip, clip)
-        if fake is None:
-            z, yf = noise()
-            fake = gstep(z, yf)
-        for p in D.parameters():
-            p.requires_grad_(False)
-        out = D(fake, yf)
-        loss_g = -out.mean() if wasserstein else F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
-        optG.zero_grad(set_to_none=True)
-        loss_g.backward()
-        optG.step()
-        for p in D.parameters():
-            p.requires_grad_(True)
+    t0, seen = time.time(), 0
 
+    def next_batch():
+        nonlocal seen
+        _, real, yreal = next(it)
+        seen += real.shape[0]
+        return real, yreal
+
+    for step in range(start + 1, start + args.steps + 1):
+        loss_d, loss_g, d_real, d_fake, r1, r1_norm = train_step(s, next_batch, noise)
         ep = step * ncritic / per_epoch
         if step % log_every == 0 or step == start + args.steps:
-            ld, lg, dr, df = d.mean([loss_d.item(), loss_g.item(), d_real.item(), d_fake.item()])
+            ld, lg, dr, df, pr, pn = d.mean([v.item() for v in (loss_d, loss_g, d_real, d_fake, r1, r1_norm)])
             el = time.time() - t0
             if d.rank == 0:
-                m = {"step": step, "epoch": round(ep, 4), "loss_d": ld, "loss_g": lg, "d_real": dr, "d_fake": df,
-                     "imgs_per_s": round(seen * d.world / max(el, 1e-9), 1), "elapsed_s": round(el, 1)}
-                if wasserstein:
+                m = {"step": step, "epoch": round(ep, 4), "loss_d": ld, "loss_g": lg, "d_real": dr, "d_fake": df}
+                if s.wasserstein:
                     m["em"] = dr - df
+                if s.r1:  # part of loss_d, as in gantrain's metrics
+                    m["r1"], m["r1_grad_norm"] = pr, pn
+                m.update(imgs_per_s=round(seen * d.world / max(el, 1e-9), 1), elapsed_s=round(el, 1))
                 with open(mpath, "a") as f:
                     f.write(json.dumps(m) + "\n")
                 print(f"step {step}/{start + args.steps}  loss_d {ld:.3f} loss_g {lg:.3f}  "
