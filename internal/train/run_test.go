@@ -163,6 +163,13 @@ func TestResumeIsExact(t *testing.T) {
 		{"dcgan-dnorm-none-r1-ema", func(s int) config.Config {
 			c := tinyConfig("dcgan", s)
 			c.DNorm, c.Train.R1, c.Train.EMA = "none", 10, 0.999
+			c.Optim.G.Betas, c.Optim.D.Betas = []float64{0, 0.999}, []float64{0, 0.999}
+			return c
+		}},
+		// The minibatch standard-deviation layer, with TTUR's two rates.
+		{"dcgan-mbstd-ttur", func(s int) config.Config {
+			c := tinyConfig("dcgan", s)
+			c.MinibatchStd, c.Optim.D.LR, c.Optim.G.LR = true, 4e-4, 1e-4
 			return c
 		}},
 		{"cgan-ema-lsgan", func(s int) config.Config {
