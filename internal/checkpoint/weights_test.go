@@ -77,6 +77,29 @@ func TestReadWeightsFile(t *testing.T) {
 	}
 }
 
+// readBareWeights builds model at shape s, writes its weights alone (no
+// state.json) and opens the file as gantrain import does.
+func readBareWeights(t *testing.T, model string, s models.Shape) *Checkpoint {
+	t.Helper()
+	m, err := models.Build(model, s, rng.New(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := modelTensors(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "weights.safetensors")
+	if err := writeTensors(path, ts, nil); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // A bare weights file of a semi-supervised GAN (D with K outputs) opens as
 // sgan with K classes, gray or RGB, at any size.
 func TestReadWeightsFileSGAN(t *testing.T) {
@@ -85,22 +108,7 @@ func TestReadWeightsFileSGAN(t *testing.T) {
 		{Latent: 64, C: 3, H: 32, W: 32, Width: models.DefaultWidth, Classes: 7},
 		{Latent: 100, C: 1, H: 20, W: 20, Width: models.DefaultWidth, Classes: 3},
 	} {
-		m, err := models.Build("sgan", s, rng.New(1, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts, err := modelTensors(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "weights.safetensors")
-		if err := writeTensors(path, ts, nil); err != nil {
-			t.Fatal(err)
-		}
-		c, err := Read(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := readBareWeights(t, "sgan", s)
 		cfg := c.State.Config
 		got := models.Shape{Latent: cfg.LatentDim, C: cfg.Data.Channels, H: cfg.Data.Size, W: cfg.Data.Size, Width: cfg.Width, Classes: len(c.State.Classes)}
 		if c.State.Model != "sgan" || got != s {
@@ -121,22 +129,7 @@ func TestReadWeightsFileDNormNone(t *testing.T) {
 		{Latent: 100, C: 1, H: 28, W: 28, Width: 8, DNoBatchNorm: true},
 		{Latent: 100, C: 3, H: 32, W: 32, Width: 8, DNoBatchNorm: true},
 	} {
-		m, err := models.Build("dcgan", s, rng.New(1, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts, err := modelTensors(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "weights.safetensors")
-		if err := writeTensors(path, ts, nil); err != nil {
-			t.Fatal(err)
-		}
-		c, err := Read(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := readBareWeights(t, "dcgan", s)
 		if cfg := c.State.Config; c.State.Model != "dcgan" || cfg.DNorm != "none" || cfg.Data.Size != s.H {
 			t.Fatalf("%d px: inferred %s, d_norm %q, %d px", s.H, c.State.Model, cfg.DNorm, cfg.Data.Size)
 		}
