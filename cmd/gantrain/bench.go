@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/gantrain/gantrain/internal/data"
 	"github.com/gantrain/gantrain/internal/train"
@@ -16,6 +18,7 @@ type benchOptions struct {
 	Iters      int
 	Warmup     int
 	Real       bool
+	CPUProfile string
 }
 
 func newBenchCmd(s *streams) *cobra.Command {
@@ -27,7 +30,9 @@ func newBenchCmd(s *streams) *cobra.Command {
 JSON object on stdout: model, BLAS, threads, batch, real images/s, ms per
 iteration with its D/G split, matrix-multiplication GFLOP/s and peak RSS.
 Batches are synthetic unless --real (then the configured data set).
-Set the thread count with --set train.threads=N.`,
+Set the thread count with --set train.threads=N. The "gemm" list gives the
+time of the matrix products by shape (op(A)·op(B), M×N×K); --cpuprofile
+writes a profile of the timed iterations for go tool pprof.`,
 		Example: `  gantrain bench --config configs/dcgan.yaml --iters 50
   gantrain bench --config configs/wgan.yaml --set train.threads=1`,
 		Args: cobra.NoArgs,
@@ -41,12 +46,18 @@ Set the thread count with --set train.threads=N.`,
 	f.IntVar(&o.Iters, "iters", 50, "timed iterations")
 	f.IntVar(&o.Warmup, "warmup", 5, "untimed iterations first")
 	f.BoolVar(&o.Real, "real", false, "use real batches from the configured data set")
+	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the timed iterations to `FILE` (go tool pprof)")
 	return cmd
 }
 
 func runBench(o *benchOptions) error {
 	if o.Iters < 1 || o.Warmup < 0 {
 		return usagef("--iters must be ≥ 1 and --warmup ≥ 0")
+	}
+	if o.CPUProfile != "" {
+		if err := o.checkOut("--cpuprofile", o.CPUProfile); err != nil {
+			return err
+		}
 	}
 	cfg, err := loadConfig(configSources{File: o.ConfigPath, Sets: o.Sets})
 	if err != nil {
@@ -62,10 +73,28 @@ func runBench(o *benchOptions) error {
 		}
 	}
 	fmt.Fprintf(o.ErrOut, "gantrain: benchmarking %s: %d warm-up and %d timed iterations\n", cfg.Model, o.Warmup, o.Iters)
-	res, err := train.Bench(cfg, ds, o.Iters, o.Warmup)
+	var prof *bytes.Buffer
+	if o.CPUProfile != "" {
+		prof = new(bytes.Buffer)
+	}
+	res, err := train.Bench(cfg, ds, o.Iters, o.Warmup, writerOrNil(prof))
 	if err != nil {
 		return err
 	}
+	if prof != nil {
+		if err := o.writeOut(o.CPUProfile, func(w io.Writer) error { _, err := prof.WriteTo(w); return err }); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintln(o.ErrOut, "gantrain: "+res.String())
 	return json.NewEncoder(o.Out).Encode(res)
+}
+
+// writerOrNil is b as an io.Writer, or a nil one for a nil b (a nil
+// *bytes.Buffer in an interface would not be nil).
+func writerOrNil(b *bytes.Buffer) io.Writer {
+	if b == nil {
+		return nil
+	}
+	return b
 }

@@ -10,8 +10,13 @@
 package blas
 
 import (
+	"cmp"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gantrain/gantrain/internal/blas/gemm"
 	"github.com/gantrain/gantrain/internal/parallel"
@@ -74,8 +79,21 @@ var flops atomic.Int64
 // product) done by Sgemm so far: what benchmarks divide by time.
 func Flops() int64 { return flops.Load() }
 
-// minSplit is the smallest share of C's rows or columns worth a thread.
-const minSplit = 32
+// minSplit is the smallest share of C's rows or columns worth a thread, and
+// minFlop the least work: below about a megaflop (a matrix-vector product,
+// say) waking a second thread and packing the shared operand twice cost
+// more than the thread gains.
+const (
+	minSplit = 32
+	minFlop  = 1 << 20
+)
+
+// chunk is the smallest share of C's rows (or columns) of which there are
+// n, each other row dim long, that is worth a thread.
+func chunk(n, other, k int) int {
+	perRow := 2 * int64(other) * int64(k)
+	return max(minSplit, int(min(int64(n), (minFlop+perRow-1)/perRow)))
+}
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C with row-major matrices,
 // op(X) = Xᵀ when the matching trans flag is set. op(A) is m×k, op(B) k×n.
@@ -91,7 +109,84 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	flops.Add(2 * int64(m) * int64(n) * int64(k))
+	if !recording.Load() {
+		sgemmOn(impl, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	t0 := time.Now()
 	sgemmOn(impl, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	record(Shape{transA, transB, m, n, k}, time.Since(t0))
+}
+
+// Shape is one product's shape: C (M×N) = op(A) (M×K) · op(B) (K×N).
+type Shape struct {
+	TransA, TransB bool
+	M, N, K        int
+}
+
+// String writes s as "NT 128×1024×3136" (N: op(X) = X, T: Xᵀ).
+func (s Shape) String() string {
+	t := func(b bool) string {
+		if b {
+			return "T"
+		}
+		return "N"
+	}
+	return fmt.Sprintf("%s%s %d×%d×%d", t(s.TransA), t(s.TransB), s.M, s.N, s.K)
+}
+
+// Flop is the product's floating-point operations, 2·M·N·K.
+func (s Shape) Flop() float64 { return 2 * float64(s.M) * float64(s.N) * float64(s.K) }
+
+// ShapeTime is the wall time Sgemm spent on the calls of one shape.
+type ShapeTime struct {
+	Shape
+	Calls int
+	Time  time.Duration
+}
+
+var (
+	recording atomic.Bool
+	recMu     sync.Mutex
+	recorded  map[Shape]*ShapeTime
+)
+
+func record(s Shape, d time.Duration) {
+	recMu.Lock()
+	defer recMu.Unlock()
+	st := recorded[s]
+	if st == nil {
+		st = &ShapeTime{Shape: s}
+		recorded[s] = st
+	}
+	st.Calls++
+	st.Time += d
+}
+
+// Record starts (on, forgetting what was recorded before) or stops
+// recording the shape and wall time of every Sgemm call: where a training
+// step's matrix products spend their time (gantrain bench).
+func Record(on bool) {
+	recMu.Lock()
+	defer recMu.Unlock()
+	if on {
+		recorded = map[Shape]*ShapeTime{}
+	}
+	recording.Store(on)
+}
+
+// Recorded returns what was recorded, the most time first.
+func Recorded() []ShapeTime {
+	recMu.Lock()
+	defer recMu.Unlock()
+	out := make([]ShapeTime, 0, len(recorded))
+	for _, st := range recorded {
+		out = append(out, *st)
+	}
+	slices.SortFunc(out, func(a, b ShapeTime) int {
+		return cmp.Or(cmp.Compare(b.Time, a.Time), strings.Compare(a.String(), b.String()))
+	})
+	return out
 }
 
 // Engine is one float32 GEMM of this build, for comparisons (cmd
@@ -137,7 +232,7 @@ func sgemmOn(impl sgemmer, transA, transB bool, m, n, k int, alpha float32, a []
 		tb = blas.Trans
 	}
 	if m >= n {
-		parallel.For(m, minSplit, func(lo, hi int) {
+		parallel.For(m, chunk(m, n, k), func(lo, hi int) {
 			var aa []float32
 			if transA {
 				aa = a[lo:]
@@ -148,7 +243,7 @@ func sgemmOn(impl sgemmer, transA, transB bool, m, n, k int, alpha float32, a []
 		})
 		return
 	}
-	parallel.For(n, minSplit, func(lo, hi int) {
+	parallel.For(n, chunk(n, m, k), func(lo, hi int) {
 		var bb []float32
 		if transB {
 			bb = b[lo*ldb:]

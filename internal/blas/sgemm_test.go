@@ -217,7 +217,8 @@ func TestSgemmShapes(t *testing.T) {
 				for _, beta := range bigBetas {
 					check(t, rng, e, gemmCase{tA, tB, 151, 40, 513, 1, 2, 3, -2, beta})
 					check(t, rng, e, gemmCase{tA, tB, 300, 17, 257, 0, 0, 0, 1, beta})
-					n += 2
+					check(t, rng, e, gemmCase{tA, tB, 1, 70, 600, 0, 2, 1, 0.5, beta}) // matrix-vector, k > kcMax
+					n += 3
 				}
 			}
 		}
@@ -372,7 +373,9 @@ func TestSgemmSplitBitwise(t *testing.T) {
 			{301, 97, 300},  // row split (m ≥ n), blocks not multiples of mr
 			{70, 517, 513},  // column split, blocks not multiples of nr
 			{128, 3136, 64}, // a DCGAN-like shape
-			{64, 16, 700},   // computed transposed (Cᵀ fits the tiles better)
+			{64, 16, 1400},  // computed transposed (Cᵀ fits the tiles better)
+			{1, 200, 3000},  // a matrix-vector product: op(B) read in place for any k
+			{3, 100, 4000},  // one partial panel of A, op(B) in place, split in columns
 		} {
 			if e.name == "generic" && s.m*s.n*s.k > 5_000_000 {
 				continue // about 1 GFLOP/s: the smallest case shows the property
@@ -455,5 +458,42 @@ func TestGEMMKernels(t *testing.T) {
 		if want := k.Active && Name() == gemm.Description; marked != want {
 			t.Errorf("%q: %s marked in use = %v, want %v", list, k.Name, marked, want)
 		}
+	}
+}
+
+// TestRecord checks the shape recorder `gantrain bench` reports from: every
+// call counted under its shape while on, nothing while off, and a new
+// start forgets the old record.
+func TestRecord(t *testing.T) {
+	a, b, c := make([]float32, 6*5), make([]float32, 5*4), make([]float32, 6*4)
+	call := func(tA bool) {
+		lda := 5
+		if tA {
+			lda = 6
+		}
+		Sgemm(tA, false, 6, 4, 5, 1, a, lda, b, 4, 0, c, 4)
+	}
+	call(false) // before: not recorded
+	Record(true)
+	call(false)
+	call(true)
+	call(true)
+	Record(false)
+	call(true) // after: not recorded
+	got := Recorded()
+	if len(got) != 2 {
+		t.Fatalf("recorded %d shapes, want 2: %v", len(got), got)
+	}
+	calls := map[string]int{}
+	for _, st := range got {
+		calls[st.String()] = st.Calls
+	}
+	if calls["NN 6×4×5"] != 1 || calls["TN 6×4×5"] != 2 {
+		t.Errorf("calls by shape %v, want NN 6×4×5: 1, TN 6×4×5: 2", calls)
+	}
+	Record(true)
+	Record(false)
+	if got := Recorded(); len(got) != 0 {
+		t.Errorf("a new record kept %v", got)
 	}
 }

@@ -3,8 +3,10 @@ package train
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -40,11 +42,26 @@ type BenchResult struct {
 	// AllocMBPerIter is what the Go heap allocated per iteration (garbage
 	// for the collector; the big buffers are allocated once, before).
 	AllocMBPerIter float64 `json:"alloc_mb_per_iter"`
+	// GEMMMsPerIter is the wall time of all matrix products per iteration;
+	// GEMM splits it by shape, the most time first.
+	GEMMMsPerIter float64     `json:"gemm_ms_per_iter"`
+	GEMM          []GEMMShape `json:"gemm"`
+}
+
+// GEMMShape is the matrix products of one shape in a training iteration.
+type GEMMShape struct {
+	Shape        string  `json:"shape"` // "NT 128×1024×3136": op(A)·op(B), M×N×K
+	CallsPerIter float64 `json:"calls_per_iter"`
+	MsPerIter    float64 `json:"ms_per_iter"`
+	GFLOPs       float64 `json:"gflop_per_s"`
 }
 
 // Bench times iters training iterations after warmup ones, on real
 // batches from ds or, when ds is nil, on synthetic ones.
-func Bench(cfg config.Config, ds *data.Dataset, iters, warmup int) (*BenchResult, error) {
+//
+// With profile non-nil, a CPU profile of the timed iterations (runtime/pprof)
+// is written to it.
+func Bench(cfg config.Config, ds *data.Dataset, iters, warmup int, profile io.Writer) (*BenchResult, error) {
 	parallel.SetThreads(cfg.Train.Threads)
 	classes := 0
 	if ds != nil {
@@ -105,13 +122,36 @@ func Bench(cfg config.Config, ds *data.Dataset, iters, warmup int) (*BenchResult
 	f0 := blas.Flops()
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
-	start := time.Now()
-	for i := 0; i < iters; i++ {
-		if err := t.Step(next); err != nil {
+	if profile != nil {
+		if err := pprof.StartCPUProfile(profile); err != nil {
 			return nil, err
 		}
 	}
+	blas.Record(true)
+	start := time.Now()
+	err = nil
+	for i := 0; i < iters && err == nil; i++ {
+		err = t.Step(next)
+	}
 	el := time.Since(start)
+	blas.Record(false)
+	if profile != nil {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return nil, err
+	}
+	var gemm []GEMMShape
+	var gemmTime time.Duration
+	for _, st := range blas.Recorded() {
+		gemmTime += st.Time
+		gemm = append(gemm, GEMMShape{
+			Shape:        st.String(),
+			CallsPerIter: round(float64(st.Calls)/float64(iters), 2),
+			MsPerIter:    round(st.Time.Seconds()*1000/float64(iters), 3),
+			GFLOPs:       round(st.Flop()*float64(st.Calls)/st.Time.Seconds()/1e9, 1),
+		})
+	}
 	runtime.ReadMemStats(&ms1)
 	flops := float64(blas.Flops() - f0)
 	nimg := float64(iters * b * cfg.Train.NCritic)
@@ -126,6 +166,8 @@ func Bench(cfg config.Config, ds *data.Dataset, iters, warmup int) (*BenchResult
 		GFLOPs:         round(flops/el.Seconds()/1e9, 1),
 		PeakRSSMB:      round(PeakRSS()/(1<<20), 1),
 		AllocMBPerIter: round(float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(iters)/(1<<20), 3),
+		GEMMMsPerIter:  round(gemmTime.Seconds()*1000/float64(iters), 2),
+		GEMM:           gemm,
 	}, nil
 }
 
@@ -152,6 +194,6 @@ func PeakRSS() float64 {
 
 // String formats the result for humans.
 func (r *BenchResult) String() string {
-	return fmt.Sprintf("%s, batch %d, %d threads: %.0f real images/s, %.1f ms per iteration (D %.1f, G %.1f), %.1f GFLOP/s, peak RSS %.0f MB",
-		r.Model, r.Batch, r.Threads, r.ImgsPerSec, r.MsPerIter, r.MsD, r.MsG, r.GFLOPs, r.PeakRSSMB)
+	return fmt.Sprintf("%s, batch %d, %d threads: %.0f real images/s, %.1f ms per iteration (D %.1f, G %.1f; matrix products %.1f), %.1f GFLOP/s, peak RSS %.0f MB",
+		r.Model, r.Batch, r.Threads, r.ImgsPerSec, r.MsPerIter, r.MsD, r.MsG, r.GEMMMsPerIter, r.GFLOPs, r.PeakRSSMB)
 }

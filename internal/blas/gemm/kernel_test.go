@@ -182,7 +182,7 @@ func TestSwapAndDirectBitwise(t *testing.T) {
 		rng := rand.New(rand.NewPCG(11, 12))
 		packedOnly := *kern
 		packedOnly.direct = false
-		for _, s := range []struct{ m, n, k int }{{64, 16, 300}, {19, 70, 33}, {8, 96, 128}, {40, 40, 7}} {
+		for _, s := range []struct{ m, n, k int }{{64, 16, 300}, {19, 70, 33}, {8, 96, 128}, {40, 40, 7}, {1, 70, 600}, {5, 40, 300}} {
 			for _, tA := range []bool{false, true} {
 				for _, tB := range []bool{false, true} {
 					lda, ldb := s.k, s.n

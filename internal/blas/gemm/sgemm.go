@@ -167,8 +167,10 @@ func blocked(kern *microKernel, ct, transA, transB bool, m, n, k int, alpha floa
 	mc0 := min(kern.mcMax, roundUp(m, mr))
 	// With one block of A and a short k, the kernel reads a row-major
 	// op(B) in place: packing it would cost more than the few A panels
-	// that reuse it gain.
-	direct := kern.direct && !transB && m <= mc0 && k <= directMaxK
+	// that reuse it gain. With one panel of A (a matrix-vector product,
+	// m = 1), every element of B is read once whatever k: packing would
+	// only add a copy.
+	direct := kern.direct && !transB && (m <= mc0 && k <= directMaxK || m <= mr)
 
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
@@ -346,13 +348,10 @@ func packA(mr int, trans bool, a []float32, lda, ic, mc, pc, kc int, dst []float
 			transpose6(d, kc, row(0), row(1), row(2), row(3), row(4), row(5))
 			continue
 		}
-		for i := range mr {
-			if i >= mrr {
-				for p := range kc {
-					d[p*mr+i] = 0
-				}
-				continue
-			}
+		// A partial panel (the last rows; the only one of a
+		// matrix-vector product): zero it whole, then fill its rows.
+		clear(d)
+		for i := range mrr {
 			for p, v := range row(i) {
 				d[p*mr+i] = v
 			}
@@ -394,13 +393,8 @@ func packB(nr int, trans bool, b []float32, ldb, pc, kc, jc, nc int, dst []float
 			}
 			continue
 		}
-		for j := range nr {
-			if j >= nrr {
-				for p := range kc {
-					d[p*nr+j] = 0
-				}
-				continue
-			}
+		clear(d)
+		for j := range nrr {
 			for p, v := range row(j) {
 				d[p*nr+j] = v
 			}
