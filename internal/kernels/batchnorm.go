@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/gantrain/gantrain/internal/parallel"
+	"github.com/gantrain/gantrain/internal/simd"
 )
 
 // BNStats are a batch-norm layer's running statistics. Running variance is
@@ -76,9 +77,13 @@ func BNForwardEval(x, y, gamma, beta []float32, m int, st *BNStats, act Act) {
 
 // affine writes ys = act(xs·a + b).
 func affine(xs, ys []float32, a, b float32, act Act) {
+	if f, ok := family(act); ok {
+		simd.AffineAct(xs, ys, a, b, f, LeakySlope)
+		return
+	}
 	ys = ys[:len(xs)]
 	for i, v := range xs {
-		ys[i] = v*a + b
+		ys[i] = float32(v*a) + b
 	}
 	actInPlace(act, ys)
 }

@@ -14,10 +14,9 @@ package kernels
 import (
 	"fmt"
 
-	"gonum.org/v1/gonum/blas/gonum"
-
 	"github.com/gantrain/gantrain/internal/blas"
 	"github.com/gantrain/gantrain/internal/parallel"
+	"github.com/gantrain/gantrain/internal/simd"
 )
 
 // Geom describes a convolution from an image grid (C, H, W, B) to an output
@@ -68,10 +67,6 @@ func span(n, outN, s, p, k int) (lo, hi int) {
 	}
 	return lo, hi
 }
-
-// axpy is y += x on float32 vectors (gonum's SIMD assembly, whatever the
-// active BLAS: these vectors are too short for a cgo call).
-var axpy = gonum.Implementation{}.Saxpy
 
 // Im2Col writes cols (Rows × Cols), cols[(c,i,j)][(oy,ox,b)] =
 // x[c][oy·S−P+i][ox·S−P+j][b], zero outside the image. Each entry of the
@@ -138,11 +133,11 @@ func Col2Im(g Geom, cols, x []float32) {
 					ix := oxLo*g.S - g.P + kj
 					if g.S == 1 && oxHi > oxLo {
 						n := (oxHi - oxLo) * b
-						axpy(n, 1, src[oxLo*b:oxHi*b], 1, line[ix*b:ix*b+n], 1)
+						simd.Add(line[ix*b:ix*b+n], src[oxLo*b:oxHi*b])
 						continue
 					}
 					for ox := oxLo; ox < oxHi; ox++ {
-						axpy(b, 1, src[ox*b:(ox+1)*b], 1, line[ix*b:(ix+1)*b], 1)
+						simd.Add(line[ix*b:(ix+1)*b], src[ox*b:(ox+1)*b])
 						ix += g.S
 					}
 				}

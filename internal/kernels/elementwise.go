@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/gantrain/gantrain/internal/parallel"
+	"github.com/gantrain/gantrain/internal/simd"
 )
 
 // grain is the number of elements below which an elementwise loop is not
@@ -56,29 +57,35 @@ func ActBackward(a Act, y, dy, dx []float32) {
 	})
 }
 
-// The ReLU family is computed without branches, on the float bits: the sign
-// of a pre-activation is random, and a mispredicted branch per element cost
-// more than the arithmetic.
+// The ReLU family runs in package simd (AVX2 where the CPU has it, a
+// branch-free Go loop elsewhere): the sign of a pre-activation is random,
+// and a mispredicted branch per element cost more than the arithmetic.
 
-// leaky holds LeakyReLU's slopes indexed by the sign bit.
-var leaky = [2]float32{1, LeakySlope}
+// family maps a to simd's activations; ok is false for Tanh and Sigmoid.
+func family(a Act) (simd.Act, bool) {
+	switch a {
+	case Identity:
+		return simd.Identity, true
+	case ReLU:
+		return simd.ReLU, true
+	case LeakyReLU:
+		return simd.LeakyReLU, true
+	}
+	return 0, false
+}
 
-// positive returns 1 if the float with bits b is > 0 (not ±0, not
-// negative), else 0.
-func positive(b uint32) uint32 { return uint32(-int32(b)) >> 31 }
+// negZero is −0, the float that adds to anything without changing it.
+var negZero = float32(math.Copysign(0, -1))
 
 // actInPlace applies a to every element of ys.
 func actInPlace(a Act, ys []float32) {
+	if f, ok := family(a); ok {
+		if f != simd.Identity {
+			simd.AffineAct(ys, ys, 1, negZero, f, LeakySlope) // v·1 + (−0) is v, −0 too
+		}
+		return
+	}
 	switch a {
-	case ReLU:
-		for i, v := range ys {
-			b := math.Float32bits(v)
-			ys[i] = math.Float32frombits(b &^ uint32(int32(b)>>31)) // negative → +0
-		}
-	case LeakyReLU:
-		for i, v := range ys {
-			ys[i] = v * leaky[math.Float32bits(v)>>31]
-		}
 	case Tanh:
 		for i, v := range ys {
 			ys[i] = float32(math.Tanh(float64(v)))
@@ -95,18 +102,15 @@ func actInPlace(a Act, ys []float32) {
 // negative side, as PyTorch does.
 func actGrad(a Act, y, dy, out []float32) {
 	y, dy = y[:len(out)], dy[:len(out)]
+	if f, ok := family(a); ok {
+		if f == simd.Identity {
+			copy(out, dy)
+			return
+		}
+		simd.ActGrad(y, dy, out, f, LeakySlope)
+		return
+	}
 	switch a {
-	case Identity:
-		copy(out, dy)
-	case ReLU:
-		for i, v := range y {
-			keep := -positive(math.Float32bits(v)) // all ones where y > 0
-			out[i] = math.Float32frombits(math.Float32bits(dy[i]) & keep)
-		}
-	case LeakyReLU:
-		for i, v := range y {
-			out[i] = dy[i] * leaky[1-positive(math.Float32bits(v))]
-		}
 	case Tanh:
 		for i, v := range y {
 			out[i] = dy[i] * (1 - v*v)
@@ -122,10 +126,13 @@ func actGrad(a Act, y, dy, out []float32) {
 func BiasAct(x, b, y []float32, n int, a Act) {
 	parallel.For(len(b), 1+grain/max(n, 1), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			v := b[r]
 			xs, ys := x[r*n:(r+1)*n], y[r*n:(r+1)*n]
+			if f, ok := family(a); ok {
+				simd.AffineAct(xs, ys, 1, b[r], f, LeakySlope) // u·1 + b: exactly u + b
+				continue
+			}
 			for i, u := range xs {
-				ys[i] = u + v
+				ys[i] = u + b[r]
 			}
 			actInPlace(a, ys)
 		}
