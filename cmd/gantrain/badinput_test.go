@@ -313,6 +313,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"interpolate, --out in a missing directory", []string{"interpolate", "--run", good, "--from", "1", "--to", "2", "--out", filepath.Join(tmp, "nodir", "s.png")}, nil, 2, []string{"--out", "does not exist"}},
 		{"eval, not a run", []string{"eval", "--run", filepath.Join(tmp, "magic")}, nil, 1, []string{filepath.Join(tmp, "magic")}},
 		{"plot, not a run", []string{"plot", "--run", filepath.Join(tmp, "magic")}, nil, 2, []string{"not a run directory"}},
+		{"bench, --cpuprofile in a missing directory", []string{"bench", "--iters", "1", "--cpuprofile", filepath.Join(tmp, "nodir", "cpu.prof")}, nil, 2, []string{"--cpuprofile", filepath.Join(tmp, "nodir"), "does not exist"}},
 		{"bench, data the model cannot take", []string{"bench", "--real", "--set", "data.name=idx", "--set", "data.path=" + big}, nil, 2, []string{big, "1×24×24"}},
 		{"data, --out in a missing directory", []string{"data", "--set", "data.name=idx", "--set", "data.path=" + tinyData, "--out", filepath.Join(tmp, "nodir", "d.png")}, nil, 2, []string{"--out", "does not exist"}},
 		{"classifier train, --out in a missing directory", []string{"classifier", "train", "--out", filepath.Join(tmp, "nodir", "c.safetensors")}, nil, 2, []string{"--out", "does not exist"}},
