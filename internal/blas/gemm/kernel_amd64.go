@@ -49,6 +49,29 @@ var haveTranspose8x8 = cpu.X86.HasAVX
 //go:noescape
 func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int, blocks int)
 
+// copyPanels copies, for q < panels, the nr floats at src + q·nr to
+// dst + q·dstStep (nr a positive multiple of 8). Implemented in
+// pack_amd64.s (AVX).
+//
+//go:noescape
+func copyPanels(dst *float32, dstStep int, src *float32, panels, nr int)
+
+// copyRowToPanels writes row[q·nr : (q+1)·nr] to d[q·step:], q < panels.
+func copyRowToPanels(d []float32, step int, row []float32, panels, nr int) {
+	if panels == 0 {
+		return
+	}
+	_ = d[(panels-1)*step+nr-1]
+	_ = row[panels*nr-1]
+	if haveTranspose8x8 && nr%8 == 0 {
+		copyPanels(&d[0], step, &row[0], panels, nr)
+		return
+	}
+	for q := range panels {
+		copy(d[q*step:q*step+nr], row[q*nr:(q+1)*nr])
+	}
+}
+
 // transposeRows8 sets d[p·stride + i] = s[i·lds + p] for i < 8, p < kc:
 // eight rows of length kc, lds apart in s, become kc steps of 8 values,
 // stride apart in d.

@@ -14,3 +14,10 @@ func transposeRows8(d []float32, stride int, s []float32, lds, kc int) {
 		}
 	}
 }
+
+// copyRowToPanels writes row[q·nr : (q+1)·nr] to d[q·step:], q < panels.
+func copyRowToPanels(d []float32, step int, row []float32, panels, nr int) {
+	for q := range panels {
+		copy(d[q*step:q*step+nr], row[q*nr:(q+1)*nr])
+	}
+}

@@ -78,3 +78,37 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func copyPanels(dst *float32, dstStep int, src *float32, panels, nr int)
+//
+// For q < panels: the nr floats at src + q·nr go to dst + q·dstStep (one
+// step of each of a row's B panels). nr is a positive multiple of 8;
+// dstStep is in floats. AVX (32-byte moves).
+TEXT ·copyPanels(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ dstStep+8(FP), R9
+	MOVQ src+16(FP), SI
+	MOVQ panels+24(FP), CX
+	MOVQ nr+32(FP), R8
+	SHLQ $2, R9
+	TESTQ CX, CX
+	JZ    cpdone
+
+cppanel:
+	MOVQ DI, R10
+	MOVQ R8, DX
+
+cp8:
+	VMOVUPS (SI), Y0
+	VMOVUPS Y0, (R10)
+	ADDQ    $32, SI
+	ADDQ    $32, R10
+	SUBQ    $8, DX
+	JNZ     cp8
+	ADDQ    R9, DI
+	DECQ    CX
+	JNZ     cppanel
+
+cpdone:
+	VZEROUPPER
+	RET

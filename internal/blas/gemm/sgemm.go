@@ -367,12 +367,7 @@ func packB(nr int, trans bool, b []float32, ldb, pc, kc, jc, nc int, dst []float
 		full := nc - nc%nr
 		for p := range kc {
 			row := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
-			for jr := 0; jr < full; jr += nr {
-				d := dst[jr*kc+p*nr : jr*kc+p*nr+nr]
-				for j := 0; j < nr; j += 16 {
-					copy16((*[16]float32)(d[j:]), (*[16]float32)(row[jr+j:]))
-				}
-			}
+			copyRowToPanels(dst[p*nr:], kc*nr, row, full/nr, nr)
 			if full < nc {
 				d := dst[full*kc+p*nr : full*kc+p*nr+nr]
 				copy(d, row[full:])
@@ -410,13 +405,4 @@ func transpose6(d []float32, kc int, s0, s1, s2, s3, s4, s5 []float32) {
 		dp := (*[6]float32)(d[p*6:])
 		dp[0], dp[1], dp[2], dp[3], dp[4], dp[5] = s0[p], s1[p], s2[p], s3[p], s4[p], s5[p]
 	}
-}
-
-// copy16 copies 16 floats as four 16-byte moves: the compiler inlines
-// those, where a 64-byte array copy becomes a call to memmove.
-func copy16(d, s *[16]float32) {
-	*(*[4]float32)(d[0:4]) = *(*[4]float32)(s[0:4])
-	*(*[4]float32)(d[4:8]) = *(*[4]float32)(s[4:8])
-	*(*[4]float32)(d[8:12]) = *(*[4]float32)(s[8:12])
-	*(*[4]float32)(d[12:16]) = *(*[4]float32)(s[12:16])
 }
