@@ -73,28 +73,20 @@ func runBench(o *benchOptions) error {
 		}
 	}
 	fmt.Fprintf(o.ErrOut, "gantrain: benchmarking %s: %d warm-up and %d timed iterations\n", cfg.Model, o.Warmup, o.Iters)
-	var prof *bytes.Buffer
+	var prof bytes.Buffer
+	var profW io.Writer // nil: no profile
 	if o.CPUProfile != "" {
-		prof = new(bytes.Buffer)
+		profW = &prof
 	}
-	res, err := train.Bench(cfg, ds, o.Iters, o.Warmup, writerOrNil(prof))
+	res, err := train.Bench(cfg, ds, o.Iters, o.Warmup, profW)
 	if err != nil {
 		return err
 	}
-	if prof != nil {
+	if profW != nil {
 		if err := o.writeOut(o.CPUProfile, func(w io.Writer) error { _, err := prof.WriteTo(w); return err }); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintln(o.ErrOut, "gantrain: "+res.String())
 	return json.NewEncoder(o.Out).Encode(res)
-}
-
-// writerOrNil is b as an io.Writer, or a nil one for a nil b (a nil
-// *bytes.Buffer in an interface would not be nil).
-func writerOrNil(b *bytes.Buffer) io.Writer {
-	if b == nil {
-		return nil
-	}
-	return b
 }

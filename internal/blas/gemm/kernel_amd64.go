@@ -39,7 +39,8 @@ func sgemmKernel8x32(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32
 //go:noescape
 func sgemmKernel6x16(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 
-// haveTranspose8x8 reports whether transpose8x8 (AVX) runs here.
+// haveTranspose8x8 reports whether the AVX packing routines (transpose8x8,
+// copyPanels) run here.
 var haveTranspose8x8 = cpu.X86.HasAVX
 
 // transpose8x8 transposes blocks 8×8 blocks of 8 source rows: column
@@ -55,22 +56,6 @@ func transpose8x8(dst *float32, dstStride int, src *float32, srcStride int, bloc
 //
 //go:noescape
 func copyPanels(dst *float32, dstStep int, src *float32, panels, nr int)
-
-// copyRowToPanels writes row[q·nr : (q+1)·nr] to d[q·step:], q < panels.
-func copyRowToPanels(d []float32, step int, row []float32, panels, nr int) {
-	if panels == 0 {
-		return
-	}
-	_ = d[(panels-1)*step+nr-1]
-	_ = row[panels*nr-1]
-	if haveTranspose8x8 && nr%8 == 0 {
-		copyPanels(&d[0], step, &row[0], panels, nr)
-		return
-	}
-	for q := range panels {
-		copy(d[q*step:q*step+nr], row[q*nr:(q+1)*nr])
-	}
-}
 
 // transposeRows8 sets d[p·stride + i] = s[i·lds + p] for i < 8, p < kc:
 // eight rows of length kc, lds apart in s, become kc steps of 8 values,

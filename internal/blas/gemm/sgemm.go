@@ -397,6 +397,23 @@ func packB(nr int, trans bool, b []float32, ldb, pc, kc, jc, nc int, dst []float
 	}
 }
 
+// copyRowToPanels writes row[q·nr : (q+1)·nr] to d[q·step:], q < panels:
+// one step of each full panel of op(B), with copyPanels (AVX) where it runs.
+func copyRowToPanels(d []float32, step int, row []float32, panels, nr int) {
+	if panels == 0 {
+		return
+	}
+	_ = d[(panels-1)*step+nr-1]
+	_ = row[panels*nr-1]
+	if haveTranspose8x8 && nr%8 == 0 {
+		copyPanels(&d[0], step, &row[0], panels, nr)
+		return
+	}
+	for q := range panels {
+		copy(d[q*step:q*step+nr], row[q*nr:(q+1)*nr])
+	}
+}
+
 // transpose6 sets d[p·6 + i] = si[p] for p < kc; every si has length kc.
 func transpose6(d []float32, kc int, s0, s1, s2, s3, s4, s5 []float32) {
 	d = d[:kc*6]
