@@ -34,14 +34,7 @@ import (
 // bytes.
 func sameTensors(t *testing.T, what, a, b string) {
 	t.Helper()
-	fa, err := safetensors.ReadFile(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fb, err := safetensors.ReadFile(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fa, fb := readTensorFiles(t, a, b)
 	if !slices.Equal(fa.Names(), fb.Names()) {
 		t.Fatalf("%s: tensors %v, want %v", what, fb.Names(), fa.Names())
 	}
@@ -52,6 +45,20 @@ func sameTensors(t *testing.T, what, a, b string) {
 			t.Errorf("%s: tensor %s: %s %v differs from %s %v or in its values", what, n, tb.DType, tb.Shape, ta.DType, ta.Shape)
 		}
 	}
+}
+
+// readTensorFiles reads the safetensors files a and b.
+func readTensorFiles(t *testing.T, a, b string) (fa, fb *safetensors.File) {
+	t.Helper()
+	fa, err := safetensors.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb, err = safetensors.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fa, fb
 }
 
 func readState(t *testing.T, dir string) checkpoint.State {
@@ -827,14 +834,7 @@ func (r *gradRecorder) Name() string                             { return "gradi
 // F32 tensors by name.
 func closeTensors(t *testing.T, what, a, b string) map[string]float64 {
 	t.Helper()
-	fa, err := safetensors.ReadFile(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fb, err := safetensors.ReadFile(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fa, fb := readTensorFiles(t, a, b)
 	na, nb := fa.Names(), fb.Names()
 	slices.Sort(na)
 	slices.Sort(nb)

@@ -36,14 +36,7 @@ func TestReadWeightsFile(t *testing.T) {
 					}
 				}
 			}
-			path := filepath.Join(t.TempDir(), "weights.safetensors")
-			if err := writeTensors(path, ts, nil); err != nil {
-				t.Fatal(err)
-			}
-			c, err := Read(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := readTensorsFile(t, ts)
 			cfg := c.State.Config
 			got := models.Shape{Latent: cfg.LatentDim, C: cfg.Data.Channels, H: cfg.Data.Size, W: cfg.Data.Size, Width: cfg.Width, Classes: len(c.State.Classes)}
 			if c.State.Model != tc.model || got != tc.shape {
@@ -89,6 +82,13 @@ func readBareWeights(t *testing.T, model string, s models.Shape) *Checkpoint {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return readTensorsFile(t, ts)
+}
+
+// readTensorsFile writes ts alone to a weights file (no state.json) and
+// opens it as gantrain import does.
+func readTensorsFile(t *testing.T, ts []safetensors.Tensor) *Checkpoint {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "weights.safetensors")
 	if err := writeTensors(path, ts, nil); err != nil {
 		t.Fatal(err)
