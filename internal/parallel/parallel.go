@@ -32,6 +32,12 @@ func Threads() int { return int(threads.Load()) }
 // For calls fn on disjoint contiguous chunks [lo, hi) covering [0, n), using
 // up to Threads() goroutines. minChunk is the smallest amount of work worth a
 // goroutine; with n <= minChunk, fn runs on the calling goroutine.
+//
+// With t goroutines the chunks are [i·n/t, (i+1)·n/t) for i < t, whoever
+// runs them. The calling goroutine runs chunks too, beside the pool's
+// spinning workers (pool.go); a chunk no worker has taken by the time the
+// caller is free is run by the caller, so a worker slow to wake never makes
+// For slower than running the chunks one after the other.
 func For(n, minChunk int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -47,6 +53,12 @@ func For(n, minChunk int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
+	if thePool.run(n, t, fn) {
+		return
+	}
+	// The pool is busy: a For inside a For, or For called from several
+	// goroutines at once. Start goroutines for the chunks, as before the
+	// pool.
 	var wg sync.WaitGroup
 	wg.Add(t - 1)
 	for i := 1; i < t; i++ {

@@ -286,3 +286,28 @@ func tr(t bool) blas.Transpose {
 	}
 	return blas.NoTrans
 }
+
+// TestAliases checks the L2 aliasing rule on hand-worked strides: 65536
+// floats (256 KiB, four times the 64 KiB way span) put every row at one
+// offset; 12544 floats (50176 bytes, gcd with 64 KiB = 1024) give 64
+// offsets; 16400 floats (65600 bytes, gcd 64) give 1024.
+func TestAliases(t *testing.T) {
+	for _, c := range []struct {
+		ldb, k int
+		want   bool
+	}{
+		{65536, 8, false}, // eight rows at one offset: one set still holds them
+		{65536, 9, true},
+		{65536, 48, true}, // the 64 px D's first layer
+		{16384, 48, true}, // 64 KiB apart
+		{12544, 64, false},
+		{12544, 128, false},
+		{12544, 513, true}, // 64 offsets, nine rows on one
+		{16400, 128, false},
+		{1000, 128, false}, // 4000 bytes: gcd 32, 2048 offsets
+	} {
+		if got := aliases(c.ldb, c.k); got != c.want {
+			t.Errorf("aliases(%d, %d) = %v, want %v", c.ldb, c.k, got, c.want)
+		}
+	}
+}

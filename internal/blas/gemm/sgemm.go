@@ -156,6 +156,29 @@ func swapped(kern *microKernel, m, n int) bool {
 // apart, and many such rows alias in the L1 cache.
 const directMaxK = 128
 
+// aliases reports whether k rows ldb floats apart fall into too few sets of
+// the L2 cache to stay there while op(B) is read in place. A set-associative
+// cache maps an address by its offset within one way's span (64 KiB for a
+// 1 MiB 16-way L2, as on Zen 5 and recent Xeons); rows ldb·4 bytes apart
+// repeat their offset every span/gcd(ldb·4, span) rows, and the rows that
+// share an offset compete for the set's ways. The 64 px D's first layer
+// (ldb = 65536: every row at the same offset) ran at 90 GFLOP/s read in
+// place and 146 packed; the 28 px one (ldb = 12544: 64 offsets) is faster
+// in place (161 against 66 packed, for k = 64). A row of a 32-float panel
+// is two cache lines: up to eight rows per offset fill one set.
+func aliases(ldb, k int) bool {
+	const span = 64 << 10
+	period := span / gcd(ldb*4%span+span, span)
+	return ceilDiv(k, period) > 8
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
 // blocked computes C = alpha·op(A)·op(B) + beta·C, or, with ct, stores the
 // m×n product transposed: element (i, j) at c[j·ldc + i].
 func blocked(kern *microKernel, ct, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -170,7 +193,7 @@ func blocked(kern *microKernel, ct, transA, transB bool, m, n, k int, alpha floa
 	// that reuse it gain. With one panel of A (a matrix-vector product,
 	// m = 1), every element of B is read once whatever k: packing would
 	// only add a copy.
-	direct := kern.direct && !transB && (m <= mc0 && k <= directMaxK || m <= mr)
+	direct := kern.direct && !transB && (m <= mc0 && k <= directMaxK && !aliases(ldb, k) || m <= mr)
 
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
