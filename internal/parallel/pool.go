@@ -78,7 +78,7 @@ func (p *pool) run(n, t int, fn func(lo, hi int)) bool {
 	}
 	// The chunks left are running on workers: wait for them.
 	for spins := 1; j.done.Load() < int64(t); spins++ {
-		if spins%64 == 0 {
+		if spins%1024 == 0 {
 			runtime.Gosched()
 		}
 	}
@@ -116,7 +116,7 @@ func (w *worker) wait() *job {
 		if j := w.job.Load(); j != nil {
 			return j
 		}
-		if spins%64 != 0 {
+		if spins%1024 != 0 {
 			continue
 		}
 		runtime.Gosched()
