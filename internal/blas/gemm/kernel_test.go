@@ -311,3 +311,26 @@ func TestAliases(t *testing.T) {
 		}
 	}
 }
+
+// TestSwappedRule checks when the driver computes Cᵀ, on the models' shapes
+// (a swapped product gives the same bits: TestSwapAndDirectBitwise).
+func TestSwappedRule(t *testing.T) {
+	k := &microKernel{name: "8×32", mr: 8, nr: 32} // the rule reads only the tile
+	for _, c := range []struct {
+		tA, tB  bool
+		m, n, k int
+		want    bool
+	}{
+		{false, true, 64, 16, 12544, true},   // tall C: fewer tiles transposed
+		{true, false, 8192, 64, 100, true},   // TN, long m, narrow n
+		{true, false, 6272, 64, 1, false},    // an outer product: not worth it
+		{false, false, 6272, 64, 100, false}, // NN: A's rows are read whole anyway
+		{true, false, 1024, 3136, 128, false},
+		{true, false, 16, 12544, 64, false},
+		{true, false, 8192, 128, 100, false}, // n too wide
+	} {
+		if got := swapped(k, c.tA, c.tB, c.m, c.n, c.k); got != c.want {
+			t.Errorf("swapped(%s, tA=%v, tB=%v, %d×%d×%d) = %v, want %v", k.name, c.tA, c.tB, c.m, c.n, c.k, got, c.want)
+		}
+	}
+}
