@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -365,8 +366,18 @@ func TestExportedTrainPyRoundTrip(t *testing.T) {
 			cmd.Dir = ex
 			cmd.Env = append(os.Environ(), "OMP_NUM_THREADS=1")
 			cmd.WaitDelay = 10 * time.Second
+			// torchrun in a process group of its own, killed whole. Killing
+			// torchrun alone left a worker: after a CI run whose package
+			// tests took 3 minutes longer than usual (a hung first attempt),
+			// a train.py of that run, its parent gone, was still using 84%
+			// of a core 14 minutes later.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 			b, err := cmd.CombinedOutput()
 			hung := ctx.Err() != nil
+			if cmd.Process != nil {
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever is left
+			}
 			cancel()
 			if err == nil {
 				break

@@ -108,3 +108,24 @@ func TestForConcurrentAndNested(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// With more threads than cores the pool steps aside (its workers would spin
+// on cores the working goroutines need), and For still covers each index.
+func TestPoolStepsAsideWhenOversubscribed(t *testing.T) {
+	withThreads(t, 2)
+	saved := numCPU
+	t.Cleanup(func() { numCPU = saved })
+	var ran atomic.Int32
+	fn := func(lo, hi int) { ran.Add(int32(hi - lo)) }
+	numCPU = 1
+	if thePool.run(10, 2, fn) {
+		t.Error("the pool ran a job with 2 threads on 1 core")
+	}
+	if got := chunksOf(10, 1); fmt.Sprint(got) != "[[0 5] [5 10]]" {
+		t.Errorf("2 threads on 1 core: chunks %v", got)
+	}
+	numCPU = 2
+	if !thePool.run(10, 2, fn) || ran.Load() != 10 {
+		t.Errorf("2 threads on 2 cores: pool ran %v, covered %d of 10", ran.Load() == 10, ran.Load())
+	}
+}
