@@ -129,3 +129,43 @@ func TestPoolStepsAsideWhenOversubscribed(t *testing.T) {
 		t.Errorf("2 threads on 2 cores: pool ran %v, covered %d of 10", ran.Load() == 10, ran.Load())
 	}
 }
+
+// A worker that was handed a job but had not woken for it before the
+// caller finished the job alone still holds that job when the next For
+// comes. It must be given the new job, not skipped: here the two chunks
+// wait for each other, so a skipped worker means a hang.
+func TestForWakesWorkerHoldingStaleJob(t *testing.T) {
+	withThreads(t, 2)
+	if numCPU < 2 {
+		t.Skip("one core: the pool is not used")
+	}
+	For(2, 1, func(lo, hi int) {}) // the pool has its worker
+	w := thePool.workers[0]
+	deadline := time.Now().Add(10 * time.Second)
+	for !w.parked.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not park")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	stale := &job{fn: func(lo, hi int) {}, n: 2, t: 2}
+	stale.next.Store(2) // done by its caller
+	w.job.Store(stale)  // handed over, no wake-up sent
+	var started [2]chan struct{}
+	for i := range started {
+		started[i] = make(chan struct{})
+	}
+	finished := make(chan struct{})
+	go func() {
+		For(2, 1, func(lo, hi int) {
+			close(started[lo])
+			<-started[1-lo]
+		})
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker holding a stale job was not given the new one")
+	}
+}
