@@ -48,28 +48,34 @@ func TestForChunks(t *testing.T) {
 	}
 }
 
-// With two threads the two chunks run at the same time: each waits for the
-// other to start. Run one after the other, they would never finish.
+// waitingChunks starts For over two chunks that each wait for the other to
+// start, and returns a channel closed when For returns: run one after the
+// other, they would never finish.
+func waitingChunks() <-chan struct{} {
+	var started [2]chan struct{}
+	for i := range started {
+		started[i] = make(chan struct{})
+	}
+	finished := make(chan struct{})
+	go func() {
+		For(2, 1, func(lo, hi int) {
+			close(started[lo])
+			<-started[1-lo]
+		})
+		close(finished)
+	}()
+	return finished
+}
+
+// With two threads the two chunks run at the same time.
 func TestForRunsChunksConcurrently(t *testing.T) {
 	withThreads(t, 2)
 	for rep := range 20 {
 		if rep == 10 {
 			time.Sleep(3 * spinFor) // the worker has parked: it must wake
 		}
-		var started [2]chan struct{}
-		for i := range started {
-			started[i] = make(chan struct{})
-		}
-		finished := make(chan struct{})
-		go func() {
-			For(2, 1, func(lo, hi int) {
-				close(started[lo])
-				<-started[1-lo]
-			})
-			close(finished)
-		}()
 		select {
-		case <-finished:
+		case <-waitingChunks():
 		case <-time.After(20 * time.Second):
 			t.Fatalf("call %d: the chunks did not run concurrently", rep)
 		}
@@ -151,20 +157,8 @@ func TestForWakesWorkerHoldingStaleJob(t *testing.T) {
 	stale := &job{fn: func(lo, hi int) {}, n: 2, t: 2}
 	stale.next.Store(2) // done by its caller
 	w.job.Store(stale)  // handed over, no wake-up sent
-	var started [2]chan struct{}
-	for i := range started {
-		started[i] = make(chan struct{})
-	}
-	finished := make(chan struct{})
-	go func() {
-		For(2, 1, func(lo, hi int) {
-			close(started[lo])
-			<-started[1-lo]
-		})
-		close(finished)
-	}()
 	select {
-	case <-finished:
+	case <-waitingChunks():
 	case <-time.After(10 * time.Second):
 		t.Fatal("the worker holding a stale job was not given the new one")
 	}
