@@ -180,7 +180,7 @@ const directMaxK = 128
 // is two cache lines: up to eight rows per offset fill one set.
 func aliases(ldb, k int) bool {
 	const span = 64 << 10
-	period := span / gcd(ldb*4%span+span, span)
+	period := span / gcd(ldb*4, span)
 	return ceilDiv(k, period) > 8
 }
 
