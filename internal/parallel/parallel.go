@@ -53,21 +53,21 @@ func For(n, minChunk int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	if thePool.run(n, t, fn) {
+	j := &job{fn: fn, n: n, t: t}
+	if thePool.run(j) {
 		return
 	}
-	// The pool is busy: a For inside a For, or For called from several
-	// goroutines at once. Start goroutines for the chunks, as before the
-	// pool.
+	// No pool: a For inside a For, For called from several goroutines at
+	// once, or more threads than cores. A goroutine per chunk, as before
+	// the pool.
 	var wg sync.WaitGroup
 	wg.Add(t - 1)
 	for i := 1; i < t; i++ {
-		lo, hi := i*n/t, (i+1)*n/t
 		go func() {
 			defer wg.Done()
-			fn(lo, hi)
+			j.chunk(i)
 		}()
 	}
-	fn(0, n/t)
+	j.chunk(0)
 	wg.Wait()
 }

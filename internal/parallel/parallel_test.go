@@ -124,14 +124,14 @@ func TestPoolStepsAsideWhenOversubscribed(t *testing.T) {
 	var ran atomic.Int32
 	fn := func(lo, hi int) { ran.Add(int32(hi - lo)) }
 	numCPU = 1
-	if thePool.run(10, 2, fn) {
+	if thePool.run(&job{fn: fn, n: 10, t: 2}) {
 		t.Error("the pool ran a job with 2 threads on 1 core")
 	}
 	if got := chunksOf(10, 1); fmt.Sprint(got) != "[[0 5] [5 10]]" {
 		t.Errorf("2 threads on 1 core: chunks %v", got)
 	}
 	numCPU = 2
-	if !thePool.run(10, 2, fn) || ran.Load() != 10 {
+	if !thePool.run(&job{fn: fn, n: 10, t: 2}) || ran.Load() != 10 {
 		t.Errorf("2 threads on 2 cores: pool ran %v, covered %d of 10", ran.Load() == 10, ran.Load())
 	}
 }

@@ -52,22 +52,22 @@ var thePool pool
 // numCPU is the number of cores the process may use.
 var numCPU = runtime.NumCPU()
 
-// run runs job (n, t, fn) on the caller and the pool's workers and reports
-// true, or reports false at once when another For holds the pool, or when
+// run runs job j on the caller and the pool's workers and reports true, or
+// reports false at once when another For holds the pool, or when
 // there are more threads than cores: spinning workers would then take
 // cores from the goroutines doing the work (train.threads = 4 on 2 cores,
 // 3 rounds: 774–808 real images/s with the pool, 805–831 without).
-func (p *pool) run(n, t int, fn func(lo, hi int)) bool {
+func (p *pool) run(j *job) bool {
 	if Threads() > numCPU || !p.mu.TryLock() {
 		return false
 	}
 	defer p.mu.Unlock()
+	t := j.t
 	for len(p.workers) < t-1 {
 		w := &worker{wake: make(chan struct{}, 1)}
 		p.workers = append(p.workers, w)
 		go w.loop()
 	}
-	j := &job{fn: fn, n: n, t: t}
 	for _, w := range p.workers[:t-1] {
 		// This replaces a job the worker was given but has not looked at
 		// yet (it woke too late: the caller ran all of it); the worker
