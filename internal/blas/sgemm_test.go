@@ -284,6 +284,7 @@ var dcganShapes = []struct {
 	{"Conv2BwdW", false, true, 128, 1024, 3136},
 	{"Conv1Fwd", false, false, 64, 12544, 16},
 	{"Conv1BwdW", false, true, 64, 16, 12544},
+	{"64px D.main.0 BwdW", false, true, 64, 48, 65536},
 	{"Up2Fwd", true, false, 16, 12544, 64},
 	{"LinearFwd", false, false, 6272, 64, 100},
 	{"LinearBwdW", false, true, 6272, 100, 64},
@@ -354,9 +355,9 @@ func TestSgemmDCGAN(t *testing.T) {
 }
 
 // TestSgemmSplitBitwise checks, for each gemm kernel, that blas.Sgemm,
-// which cuts C into row or column blocks over goroutines, gives exactly the
-// result of one call on the whole matrix: the dot products' order depends
-// only on k, so results do not depend on the thread count.
+// which cuts C into row or column blocks over goroutines (or, on gemm's
+// dot-product path, k into segments), gives exactly the result of one call
+// on the whole matrix: results do not depend on the thread count.
 func TestSgemmSplitBitwise(t *testing.T) {
 	saved, savedThreads, savedProcs := impl, parallel.Threads(), runtime.GOMAXPROCS(0)
 	defer func() {
@@ -376,6 +377,8 @@ func TestSgemmSplitBitwise(t *testing.T) {
 			{64, 16, 1400},  // computed transposed (Cᵀ fits the tiles better)
 			{1, 200, 3000},  // a matrix-vector product: op(B) read in place for any k
 			{3, 100, 4000},  // one partial panel of A, op(B) in place, split in columns
+			{64, 16, 12544}, // NT: the dot-product path, k cut into 4 segments
+			{128, 64, 4100}, // NT, C too big for it; each half of C's rows would take it
 		} {
 			if e.name == "generic" && s.m*s.n*s.k > 5_000_000 {
 				continue // about 1 GFLOP/s: the smallest case shows the property

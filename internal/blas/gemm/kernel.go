@@ -23,9 +23,10 @@ type microKernel struct {
 	// mr×nr is the register tile; mcMax (a multiple of mr) and ncMax (a
 	// multiple of nr) bound the packed blocks of A and B.
 	mr, nr, mcMax, ncMax int
-	runs                 bool   // the CPU (and OS) can run it
-	why                  string // why not, when !runs
-	direct               bool   // fn takes any ldb ≥ nr, not only nr
+	runs                 bool         // the CPU (and OS) can run it
+	why                  string       // why not, when !runs
+	direct               bool         // fn takes any ldb ≥ nr, not only nr
+	dot                  []*dotKernel // tiles of the k-split dot-product path (dot.go), widest first; none: no such path
 	fn                   func(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32)
 }
 

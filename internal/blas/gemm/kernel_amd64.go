@@ -11,6 +11,7 @@ func asmKernels() []*microKernel {
 		name: "avx512", desc: "AVX-512", mr: 8, nr: 32, mcMax: 128, ncMax: 4096,
 		runs: cpu.X86.HasAVX512F && cpu.X86.HasAVX,
 		why:  "the CPU has no AVX-512F", direct: true,
+		dot: []*dotKernel{{tm: 8, tn: 3, fn: dotTile8x3}, {tm: 8, tn: 2, fn: dotTile8x2}},
 		fn: func(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32) {
 			sgemmKernel8x32(kc, &a[0], &b[0], &c[0], ldc, ldb, alpha, beta)
 		},
@@ -19,6 +20,7 @@ func asmKernels() []*microKernel {
 		name: "avx2", desc: "AVX2+FMA", mr: 6, nr: 16, mcMax: 144, ncMax: 4096,
 		runs: cpu.X86.HasAVX2 && cpu.X86.HasFMA,
 		why:  "the CPU lacks AVX2 or FMA3",
+		dot:  []*dotKernel{{tm: 2, tn: 2, fn: dotTile2x2}},
 		fn: func(kc int, a, b, c []float32, ldc, _ int, alpha, beta float32) {
 			sgemmKernel6x16(kc, &a[0], &b[0], &c[0], ldc, alpha, beta)
 		},
@@ -38,6 +40,19 @@ func sgemmKernel8x32(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32
 //
 //go:noescape
 func sgemmKernel6x16(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// dotTile8x3, dotTile8x2 (AVX-512F) and dotTile2x2 (AVX2+FMA) are the
+// dot-product tile kernels (dotKernel's contract). Implemented in
+// dot_amd64.s.
+//
+//go:noescape
+func dotTile8x2(kb int, a *float32, lda int, b *float32, ldb int, acc *float32)
+
+//go:noescape
+func dotTile8x3(kb int, a *float32, lda int, b *float32, ldb int, acc *float32)
+
+//go:noescape
+func dotTile2x2(kb int, a *float32, lda int, b *float32, ldb int, acc *float32)
 
 // haveTranspose8x8 reports whether the AVX packing routines (transpose8x8,
 // copyPanels) run here.

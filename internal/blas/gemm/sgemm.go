@@ -21,10 +21,14 @@ import (
 // AVX-512 (8×32 tile), AVX2+FMA (6×16) or, where neither runs, plain Go.
 // The zero value uses that kernel; WithKernel picks another.
 //
-// Only Sgemm is implemented: it is all that gantrain calls. It is safe for
-// concurrent use (each call takes its own pack buffers from a sync.Pool).
+// Sgemm is the only BLAS routine implemented: it is all that gantrain
+// calls. Beside it, a small C over a long k (NT) takes a dot-product path
+// cut along k (dot.go), whose pieces blas.Sgemm runs on several threads.
+// It is safe for concurrent use (each call takes its own buffers from a
+// sync.Pool).
 type Implementation struct {
-	k *microKernel // nil: the active kernel
+	k           *microKernel // nil: the active kernel
+	blockedOnly bool         // never the dot-product path (Blocked)
 }
 
 // kcMax bounds the depth of one packed block. It is the same for every
@@ -32,10 +36,14 @@ type Implementation struct {
 // summed, so that all the assembly kernels give the same bits.
 const kcMax = 256
 
-// The element order of every dot product depends only on k (the kc blocks
-// are a function of k alone, and the kernel adds them in order), never on m,
-// n or where C is cut: blas.Sgemm's row or column blocks give results
-// bitwise equal to one call on the whole matrix.
+// On the blocked path, the element order of every dot product depends only
+// on k (the kc blocks are a function of k alone, and the kernel adds them
+// in order), never on m, n or where C is cut: blas.Sgemm's row or column
+// blocks give results bitwise equal to one call on the whole matrix. The
+// dot-product path (dot.go) sums in an order of its own, also a function
+// of k alone; whether a product takes it depends on the whole product's
+// shape, and blas.Sgemm computes the blocks of one that does not with
+// Blocked.
 
 // workspace holds the pack buffers of one goroutine's call.
 type workspace struct {
@@ -98,11 +106,13 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	kern := impl.k
-	if kern == nil {
-		kern = active
+	if !impl.blockedOnly {
+		if segs := impl.Segments(transA, transB, m, n, k); segs > 0 {
+			impl.SgemmSplit(segs, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			return
+		}
 	}
-	sgemm(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemm(impl.kernel(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func checkTrans(t blas.Transpose) bool {
