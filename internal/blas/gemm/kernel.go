@@ -28,6 +28,10 @@ type microKernel struct {
 	direct               bool         // fn takes any ldb ≥ nr, not only nr
 	dot                  []*dotKernel // tiles of the k-split dot-product path (dot.go), widest first; none: no such path
 	fn                   func(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32)
+	// row64, if set, computes row 0 of fn's tile over 64 columns of a B̃
+	// read in place (ldb apart), bit for bit: a one-row A (a matrix-vector
+	// product) without fn's padding rows.
+	row64 func(kc int, a, b, c []float32, ldb int, alpha, beta float32)
 }
 
 // kernels lists the micro-kernels of this build, fastest first.

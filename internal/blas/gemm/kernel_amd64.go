@@ -12,6 +12,9 @@ func asmKernels() []*microKernel {
 		runs: cpu.X86.HasAVX512F && cpu.X86.HasAVX,
 		why:  "the CPU has no AVX-512F", direct: true,
 		dot: []*dotKernel{{tm: 8, tn: 3, fn: dotTile8x3}, {tm: 8, tn: 2, fn: dotTile8x2}},
+		row64: func(kc int, a, b, c []float32, ldb int, alpha, beta float32) {
+			sgemmKernel1x64(kc, &a[0], &b[0], &c[0], ldb, alpha, beta)
+		},
 		fn: func(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32) {
 			sgemmKernel8x32(kc, &a[0], &b[0], &c[0], ldc, ldb, alpha, beta)
 		},
@@ -34,6 +37,13 @@ func asmKernels() []*microKernel {
 //
 //go:noescape
 func sgemmKernel8x32(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
+
+// sgemmKernel1x64 is row 0 of sgemmKernel8x32 over two panels of B̃ (64
+// columns): the same bits, without the seven padding rows of a one-row A.
+// Implemented in kernel_avx512_amd64.s.
+//
+//go:noescape
+func sgemmKernel1x64(kc int, a, b, c *float32, ldb int, alpha, beta float32)
 
 // sgemmKernel6x16 is the AVX2+FMA micro-kernel (mr×nr = 6×16: 12 YMM
 // accumulators). Implemented in kernel_avx2_amd64.s.

@@ -180,3 +180,56 @@ nobeta:
 	STORE0(Z14, Z15)
 	VZEROUPPER
 	RET
+
+// func sgemmKernel1x64(kc int, a, b, c *float32, ldb int, alpha, beta float32)
+//
+// One row of C, 64 columns: the 8×32 kernel's row 0 over two panels, the
+// same operations element for element (products summed in order of p from
+// zero with one fused multiply-add each, then C = beta·C + alpha·acc), so
+// the same bits. Ã is a packed panel (step p at a + p·32 bytes: mr = 8,
+// only row 0 is read); B̃'s rows are ldb floats apart, 64 floats read.
+TEXT ·sgemmKernel1x64(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DI
+	MOVQ c+24(FP), DX
+	MOVQ ldb+32(FP), R11
+	SHLQ $2, R11
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+row1:
+	VBROADCASTSS (SI), Z16
+	VFMADD231PS  (DI), Z16, Z0
+	VFMADD231PS  64(DI), Z16, Z1
+	VFMADD231PS  128(DI), Z16, Z2
+	VFMADD231PS  192(DI), Z16, Z3
+	ADDQ         $32, SI
+	ADDQ         R11, DI
+	DECQ         CX
+	JNZ          row1
+
+	VBROADCASTSS alpha+40(FP), Z26
+	VMULPS       Z26, Z0, Z0
+	VMULPS       Z26, Z1, Z1
+	VMULPS       Z26, Z2, Z2
+	VMULPS       Z26, Z3, Z3
+	MOVL         beta+44(FP), AX
+	ANDL         $0x7fffffff, AX
+	JZ           row1store
+	VBROADCASTSS beta+44(FP), Z27
+	VFMADD231PS  (DX), Z27, Z0
+	VFMADD231PS  64(DX), Z27, Z1
+	VFMADD231PS  128(DX), Z27, Z2
+	VFMADD231PS  192(DX), Z27, Z3
+
+row1store:
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	VZEROUPPER
+	RET

@@ -248,8 +248,9 @@ func TestAsmKernelsAgreeBitwise(t *testing.T) {
 		t.Skipf("not run: needs two assembly kernels, this CPU runs %d", len(run))
 	}
 	rng := rand.New(rand.NewPCG(13, 14))
-	// 64×48×9000 and 64×16×12544 NT take the dot-product path (dot.go).
-	for _, s := range []struct{ m, n, k int }{{128, 300, 1024}, {64, 16, 700}, {37, 45, 100}, {64, 48, 9000}, {64, 16, 12544}} {
+	// 64×48×9000 and 64×16×12544 NT take the dot-product path (dot.go);
+	// 1×200×700 NN and TN the AVX-512 kernel's one-row path (row64).
+	for _, s := range []struct{ m, n, k int }{{128, 300, 1024}, {64, 16, 700}, {37, 45, 100}, {64, 48, 9000}, {64, 16, 12544}, {1, 200, 700}} {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
 				lda, ldb := s.k, s.n

@@ -274,7 +274,15 @@ type bBlock struct {
 // interior tile would.
 func macroKernel(kern *microKernel, ct bool, mc, nc, kc int, alpha float32, ap []float32, bb bBlock, beta float32, c []float32, ldc int, t []float32) {
 	mr, nr := kern.mr, kern.nr
-	for jr := 0; jr < nc; jr += nr {
+	jr0 := 0
+	if kern.row64 != nil && mc == 1 && !ct && bb.src != nil {
+		// One row of C (a matrix-vector product), op(B) in place: 64
+		// columns at a time without the tile's padding rows.
+		for ; jr0+64 <= nc; jr0 += 64 {
+			kern.row64(kc, ap, bb.src[bb.pc*bb.ld+bb.jc+jr0:], c[jr0:], bb.ld, alpha, beta)
+		}
+	}
+	for jr := jr0; jr < nc; jr += nr {
 		nrr := min(nr, nc-jr)
 		var bpan []float32
 		ldb := nr
