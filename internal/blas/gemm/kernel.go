@@ -32,6 +32,10 @@ type microKernel struct {
 	// read in place (ldb apart), bit for bit: a one-row A (a matrix-vector
 	// product) without fn's padding rows.
 	row64 func(kc int, a, b, c []float32, ldb int, alpha, beta float32)
+	// outer64, if set, computes an outer product (k = 1), C[i][j] for i < m
+	// and j < n (a multiple of 64) from a_i = a[i·astep] and a row b, each
+	// element bit for bit as fn computes it.
+	outer64 func(m int, a []float32, astep int, b, c []float32, ldc, n int, alpha, beta float32)
 }
 
 // kernels lists the micro-kernels of this build, fastest first.

@@ -15,6 +15,12 @@ func asmKernels() []*microKernel {
 		row64: func(kc int, a, b, c []float32, ldb int, alpha, beta float32) {
 			sgemmKernel1x64(kc, &a[0], &b[0], &c[0], ldb, alpha, beta)
 		},
+		outer64: func(m int, a []float32, astep int, b, c []float32, ldc, n int, alpha, beta float32) {
+			_ = a[(m-1)*astep]
+			_ = b[n-1]
+			_ = c[(m-1)*ldc+n-1]
+			sgemmOuter64(m, &a[0], astep, &b[0], &c[0], ldc, n/64, alpha, beta)
+		},
 		fn: func(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32) {
 			sgemmKernel8x32(kc, &a[0], &b[0], &c[0], ldc, ldb, alpha, beta)
 		},
@@ -44,6 +50,13 @@ func sgemmKernel8x32(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32
 //
 //go:noescape
 func sgemmKernel1x64(kc int, a, b, c *float32, ldb int, alpha, beta float32)
+
+// sgemmOuter64 is an outer product (k = 1) over 64·n64 columns with the
+// 8×32 kernel's operations per element, so its bits. Implemented in
+// kernel_avx512_amd64.s.
+//
+//go:noescape
+func sgemmOuter64(m int, a *float32, astep int, b, c *float32, ldc, n64 int, alpha, beta float32)
 
 // sgemmKernel6x16 is the AVX2+FMA micro-kernel (mr×nr = 6×16: 12 YMM
 // accumulators). Implemented in kernel_avx2_amd64.s.

@@ -233,3 +233,66 @@ row1store:
 	VMOVUPS Z3, 192(DX)
 	VZEROUPPER
 	RET
+
+// func sgemmOuter64(m int, a *float32, astep int, b, c *float32, ldc, n64 int, alpha, beta float32)
+//
+// An outer product (k = 1): for i < m and j < 64·n64, C[i][j] = beta·C[i][j]
+// + alpha·(a_i·b_j), a_i = a[i·astep], each element computed with the 8×32
+// kernel's operations for kc = 1 (a fused multiply-add onto zero, alpha,
+// then beta's fused multiply-add), so with its bits.
+TEXT ·sgemmOuter64(SB), NOSPLIT, $0-64
+	MOVQ         m+0(FP), CX
+	MOVQ         a+8(FP), SI
+	MOVQ         astep+16(FP), R8
+	SHLQ         $2, R8
+	MOVQ         b+24(FP), DI
+	MOVQ         c+32(FP), DX
+	MOVQ         ldc+40(FP), R9
+	SHLQ         $2, R9
+	MOVQ         n64+48(FP), R10
+	VBROADCASTSS alpha+56(FP), Z26
+	VBROADCASTSS beta+60(FP), Z27
+	MOVL         beta+60(FP), AX
+	ANDL         $0x7fffffff, AX // zero: beta = ±0, C not read
+
+outerrow:
+	VBROADCASTSS (SI), Z16
+	MOVQ         DI, R11
+	MOVQ         DX, R12
+	MOVQ         R10, BX
+
+outercol:
+	VPXORD      Z0, Z0, Z0
+	VPXORD      Z1, Z1, Z1
+	VPXORD      Z2, Z2, Z2
+	VPXORD      Z3, Z3, Z3
+	VFMADD231PS (R11), Z16, Z0
+	VFMADD231PS 64(R11), Z16, Z1
+	VFMADD231PS 128(R11), Z16, Z2
+	VFMADD231PS 192(R11), Z16, Z3
+	VMULPS      Z26, Z0, Z0
+	VMULPS      Z26, Z1, Z1
+	VMULPS      Z26, Z2, Z2
+	VMULPS      Z26, Z3, Z3
+	TESTL       AX, AX
+	JZ          outerstore
+	VFMADD231PS (R12), Z27, Z0
+	VFMADD231PS 64(R12), Z27, Z1
+	VFMADD231PS 128(R12), Z27, Z2
+	VFMADD231PS 192(R12), Z27, Z3
+
+outerstore:
+	VMOVUPS Z0, (R12)
+	VMOVUPS Z1, 64(R12)
+	VMOVUPS Z2, 128(R12)
+	VMOVUPS Z3, 192(R12)
+	ADDQ    $256, R11
+	ADDQ    $256, R12
+	DECQ    BX
+	JNZ     outercol
+	ADDQ    R8, SI
+	ADDQ    R9, DX
+	DECQ    CX
+	JNZ     outerrow
+	VZEROUPPER
+	RET

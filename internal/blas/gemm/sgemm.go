@@ -144,6 +144,16 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 
 // sgemm is the blocked driver; arguments are checked, m, n, k ≥ 1, alpha ≠ 0.
 func sgemm(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if k == 1 && kern.outer64 != nil && !transB && n%64 == 0 {
+		// An outer product (the input gradient of D's one-output layer):
+		// row by row, without tiles, packing or a loop over k.
+		astep := lda
+		if transA {
+			astep = 1
+		}
+		kern.outer64(m, a, astep, b, c, ldc, n, alpha, beta)
+		return
+	}
 	if swapped(kern, transA, transB, m, n, k) {
 		// Cᵀ = op(B)ᵀ·op(A)ᵀ fills fewer tiles: compute it, with C's
 		// tiles stored transposed. Each element's products are the same,
