@@ -28,10 +28,11 @@ type microKernel struct {
 	direct               bool         // fn takes any ldb ≥ nr, not only nr
 	dot                  []*dotKernel // tiles of the k-split dot-product path (dot.go), widest first; none: no such path
 	fn                   func(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32)
-	// row64, if set, computes row 0 of fn's tile over 64 columns of a B̃
-	// read in place (ldb apart), bit for bit: a one-row A (a matrix-vector
-	// product) without fn's padding rows.
-	row64 func(kc int, a, b, c []float32, ldb int, alpha, beta float32)
+	// row64, if set, computes row 0 of fn's tile over 64 columns, bit for
+	// bit: row p of B̃ is 32 floats at b[p·ldb] and 32 at b[p·ldb + half]
+	// (read in place: half = 32; two packed panels: half = 32·kc). For a
+	// one-row A (a matrix-vector product), without fn's padding rows.
+	row64 func(kc int, a, b, c []float32, ldb, half int, alpha, beta float32)
 	// outer64, if set, computes an outer product (k = 1), C[i][j] for i < m
 	// and j < n (a multiple of 64) from a_i = a[i·astep] and a row b, each
 	// element bit for bit as fn computes it.

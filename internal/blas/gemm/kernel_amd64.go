@@ -12,8 +12,10 @@ func asmKernels() []*microKernel {
 		runs: cpu.X86.HasAVX512F && cpu.X86.HasAVX,
 		why:  "the CPU has no AVX-512F", direct: true,
 		dot: []*dotKernel{{tm: 8, tn: 3, fn: dotTile8x3}, {tm: 8, tn: 2, fn: dotTile8x2}},
-		row64: func(kc int, a, b, c []float32, ldb int, alpha, beta float32) {
-			sgemmKernel1x64(kc, &a[0], &b[0], &c[0], ldb, alpha, beta)
+		row64: func(kc int, a, b, c []float32, ldb, half int, alpha, beta float32) {
+			_ = b[(kc-1)*ldb+half+31]
+			_ = c[63]
+			sgemmKernel1x64(kc, &a[0], &b[0], &c[0], ldb, half, alpha, beta)
 		},
 		outer64: func(m int, a []float32, astep int, b, c []float32, ldc, n int, alpha, beta float32) {
 			_ = a[(m-1)*astep]
@@ -45,11 +47,12 @@ func asmKernels() []*microKernel {
 func sgemmKernel8x32(kc int, a, b, c *float32, ldc, ldb int, alpha, beta float32)
 
 // sgemmKernel1x64 is row 0 of sgemmKernel8x32 over two panels of B̃ (64
-// columns): the same bits, without the seven padding rows of a one-row A.
-// Implemented in kernel_avx512_amd64.s.
+// columns, the second half floats after the first): the same bits,
+// without the seven padding rows of a one-row A. Implemented in
+// kernel_avx512_amd64.s.
 //
 //go:noescape
-func sgemmKernel1x64(kc int, a, b, c *float32, ldb int, alpha, beta float32)
+func sgemmKernel1x64(kc int, a, b, c *float32, ldb, half int, alpha, beta float32)
 
 // sgemmOuter64 is an outer product (k = 1) over 64·n64 columns with the
 // 8×32 kernel's operations per element, so its bits. Implemented in

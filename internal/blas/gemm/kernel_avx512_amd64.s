@@ -181,20 +181,24 @@ nobeta:
 	VZEROUPPER
 	RET
 
-// func sgemmKernel1x64(kc int, a, b, c *float32, ldb int, alpha, beta float32)
+// func sgemmKernel1x64(kc int, a, b, c *float32, ldb, half int, alpha, beta float32)
 //
 // One row of C, 64 columns: the 8×32 kernel's row 0 over two panels, the
 // same operations element for element (products summed in order of p from
 // zero with one fused multiply-add each, then C = beta·C + alpha·acc), so
 // the same bits. Ã is a packed panel (step p at a + p·32 bytes: mr = 8,
-// only row 0 is read); B̃'s rows are ldb floats apart, 64 floats read.
-TEXT ·sgemmKernel1x64(SB), NOSPLIT, $0-48
+// only row 0 is read); row p of B̃ is 32 floats at b + p·ldb and 32 more
+// at b + p·ldb + half (half = 32: 64 contiguous floats; 32·kc: two packed
+// panels).
+TEXT ·sgemmKernel1x64(SB), NOSPLIT, $0-56
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
 	MOVQ c+24(FP), DX
 	MOVQ ldb+32(FP), R11
 	SHLQ $2, R11
+	MOVQ half+40(FP), R12
+	SHLQ $2, R12
 
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -205,22 +209,22 @@ row1:
 	VBROADCASTSS (SI), Z16
 	VFMADD231PS  (DI), Z16, Z0
 	VFMADD231PS  64(DI), Z16, Z1
-	VFMADD231PS  128(DI), Z16, Z2
-	VFMADD231PS  192(DI), Z16, Z3
+	VFMADD231PS  (DI)(R12*1), Z16, Z2
+	VFMADD231PS  64(DI)(R12*1), Z16, Z3
 	ADDQ         $32, SI
 	ADDQ         R11, DI
 	DECQ         CX
 	JNZ          row1
 
-	VBROADCASTSS alpha+40(FP), Z26
+	VBROADCASTSS alpha+48(FP), Z26
 	VMULPS       Z26, Z0, Z0
 	VMULPS       Z26, Z1, Z1
 	VMULPS       Z26, Z2, Z2
 	VMULPS       Z26, Z3, Z3
-	MOVL         beta+44(FP), AX
+	MOVL         beta+52(FP), AX
 	ANDL         $0x7fffffff, AX
 	JZ           row1store
-	VBROADCASTSS beta+44(FP), Z27
+	VBROADCASTSS beta+52(FP), Z27
 	VFMADD231PS  (DX), Z27, Z0
 	VFMADD231PS  64(DX), Z27, Z1
 	VFMADD231PS  128(DX), Z27, Z2

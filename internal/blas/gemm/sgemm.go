@@ -285,11 +285,16 @@ type bBlock struct {
 func macroKernel(kern *microKernel, ct bool, mc, nc, kc int, alpha float32, ap []float32, bb bBlock, beta float32, c []float32, ldc int, t []float32) {
 	mr, nr := kern.mr, kern.nr
 	jr0 := 0
-	if kern.row64 != nil && mc == 1 && !ct && bb.src != nil {
-		// One row of C (a matrix-vector product), op(B) in place: 64
-		// columns at a time without the tile's padding rows.
+	if kern.row64 != nil && mc == 1 && !ct {
+		// One row of C (a matrix-vector product): 64 columns at a time
+		// without the tile's padding rows, from op(B) in place or from
+		// two packed panels.
 		for ; jr0+64 <= nc; jr0 += 64 {
-			kern.row64(kc, ap, bb.src[bb.pc*bb.ld+bb.jc+jr0:], c[jr0:], bb.ld, alpha, beta)
+			if bb.src != nil {
+				kern.row64(kc, ap, bb.src[bb.pc*bb.ld+bb.jc+jr0:], c[jr0:], bb.ld, 32, alpha, beta)
+			} else {
+				kern.row64(kc, ap, bb.packed[jr0*kc:], c[jr0:], nr, nr*kc, alpha, beta)
+			}
 		}
 	}
 	for jr := jr0; jr < nc; jr += nr {
