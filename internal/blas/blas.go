@@ -223,27 +223,14 @@ func (e Engine) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float
 	sgemmOn(e.e, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// parts holds the partial products of gantrain's GEMM's k-split path.
-var parts = sync.Pool{New: func() any { return new([]float32) }}
-
 func sgemmOn(impl sgemmer, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if g, ok := impl.(gemm.Implementation); ok {
 		if segs := g.Segments(transA, transB, m, n, k); segs > 0 && alpha != 0 {
 			// A small C over a long k (gemm's dot-product path): pieces
 			// of k over the threads, added in order, the same bits at any
 			// thread count as one gemm call.
-			buf := parts.Get().(*[]float32)
-			defer parts.Put(buf)
-			if cap(*buf) < segs*m*n {
-				*buf = make([]float32, segs*m*n)
-			}
-			p := (*buf)[:segs*m*n]
-			parallel.For(segs, 1, func(lo, hi int) {
-				for s := lo; s < hi; s++ {
-					g.SgemmSegment(s, segs, m, n, k, a, lda, b, ldb, p[s*m*n:(s+1)*m*n])
-				}
-			})
-			gemm.Combine(m, n, segs, p, alpha, beta, c, ldc)
+			g.SgemmSplit(func(n int, fn func(lo, hi int)) { parallel.For(n, 1, fn) },
+				segs, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 			return
 		}
 		// Blocks of C take the blocked path, as the whole product does,

@@ -1,5 +1,7 @@
 package gemm
 
+import "sync"
+
 // The k-split dot-product path, for the weight gradients of convolutions
 // with few channels: C = alpha·A·Bᵀ + beta·C (NT) with a small C and a long
 // k (the 28 px D's first layer: 64×16×12544; the 64 px one: 64×48×65536).
@@ -89,16 +91,16 @@ func segment(s, segs, k int) (lo, hi int) {
 	return min(k, s*l), min(k, (s+1)*l)
 }
 
-// SgemmSegment sets dst[i·n + j] (i < m, j < n) to the sum of
+// sgemmSegment sets dst[i·n + j] (i < m, j < n) to the sum of
 // A[i][p]·B[j][p] over segment s of segs of k (A m×k, B n×k, row-major),
 // for a shape Segments accepted with segs.
-func (impl Implementation) SgemmSegment(s, segs, m, n, k int, a []float32, lda int, b []float32, ldb int, dst []float32) {
+func (impl Implementation) sgemmSegment(s, segs, m, n, k int, a []float32, lda int, b []float32, ldb int, dst []float32) {
 	d := impl.kernel().dotTile(m, n)
 	if d == nil || s < 0 || s >= segs {
-		panic("gemm: SgemmSegment on a shape Segments refused")
+		panic("gemm: sgemmSegment on a shape Segments refused")
 	}
 	if len(a) < (m-1)*lda+k || len(b) < (n-1)*ldb+k || len(dst) < m*n {
-		panic("gemm: SgemmSegment: short operand")
+		panic("gemm: sgemmSegment: short operand")
 	}
 	lo, hi := segment(s, segs, k)
 	ws := workspaces.Get().(*workspace)
@@ -191,10 +193,10 @@ func sum16(l *[16]float32) float32 {
 	return (t0 + t2) + (t1 + t3)
 }
 
-// Combine sets C = alpha·Σ parts + beta·C: parts holds segs m×n partial
-// products (SgemmSegment's dst, one after another), added in order of s.
+// combine sets C = alpha·Σ parts + beta·C: parts holds segs m×n partial
+// products (sgemmSegment's dst, one after another), added in order of s.
 // beta = 0 writes C without reading it.
-func Combine(m, n, segs int, parts []float32, alpha, beta float32, c []float32, ldc int) {
+func combine(m, n, segs int, parts []float32, alpha, beta float32, c []float32, ldc int) {
 	_ = parts[segs*m*n-1]
 	for i := range m {
 		row := c[i*ldc : i*ldc+n]
@@ -214,13 +216,29 @@ func Combine(m, n, segs int, parts []float32, alpha, beta float32, c []float32, 
 	}
 }
 
-// SgemmSplit computes C = alpha·A·Bᵀ + beta·C on the dot-product path,
-// its segments one after another: what blas.Sgemm computes on several
-// threads, bit for bit. segs is Segments' answer for the shape (> 0).
-func (impl Implementation) SgemmSplit(segs, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	parts := make([]float32, segs*m*n)
-	for s := range segs {
-		impl.SgemmSegment(s, segs, m, n, k, a, lda, b, ldb, parts[s*m*n:])
+// partsPool holds the partial products of SgemmSplit's segments.
+var partsPool = sync.Pool{New: func() any { return new([]float32) }}
+
+// SgemmSplit computes C = alpha·A·Bᵀ + beta·C on the dot-product path:
+// segs segments of k (Segments' answer for the shape, > 0), each an m×n
+// partial product of its own, then added in order. forEach runs the
+// segments: it calls its fn on chunks [lo, hi) covering [0, n) (blas.Sgemm
+// passes parallel.For, so the segments run on several threads); nil runs
+// them one after another. The bits do not depend on how forEach cuts.
+func (impl Implementation) SgemmSplit(forEach func(n int, fn func(lo, hi int)), segs, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	buf := partsPool.Get().(*[]float32)
+	defer partsPool.Put(buf)
+	*buf = grow(*buf, segs*m*n)
+	parts := *buf
+	run := func(lo, hi int) {
+		for s := lo; s < hi; s++ {
+			impl.sgemmSegment(s, segs, m, n, k, a, lda, b, ldb, parts[s*m*n:(s+1)*m*n])
+		}
 	}
-	Combine(m, n, segs, parts, alpha, beta, c, ldc)
+	if forEach == nil {
+		run(0, segs)
+	} else {
+		forEach(segs, run)
+	}
+	combine(m, n, segs, parts, alpha, beta, c, ldc)
 }

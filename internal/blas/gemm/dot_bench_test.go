@@ -26,7 +26,7 @@ func BenchmarkDotSplit(b *testing.B) {
 				b.Skipf("no k-split path for this kernel (%s)", impl.kernel().name)
 			}
 			for range b.N {
-				impl.SgemmSplit(segs, m, n, k, 1, a, k, bb, k, 0, c, n)
+				impl.SgemmSplit(nil, segs, m, n, k, 1, a, k, bb, k, 0, c, n)
 			}
 			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

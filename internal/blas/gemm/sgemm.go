@@ -108,7 +108,7 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 	}
 	if !impl.blockedOnly {
 		if segs := impl.Segments(transA, transB, m, n, k); segs > 0 {
-			impl.SgemmSplit(segs, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			impl.SgemmSplit(nil, segs, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 			return
 		}
 	}
