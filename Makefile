@@ -27,7 +27,7 @@ all: build
 
 build:
 	$(GO) build $(GOFLAGS_TAGS) -ldflags "-X main.Version=$(VERSION)" -o $(BIN) ./cmd/gantrain
-	@$(BIN) version | tail -1
+	@$(BIN) version | tail -2
 
 train: build
 	$(BIN) train --config $(CONFIG)

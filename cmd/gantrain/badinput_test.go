@@ -270,6 +270,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 		{"config is a directory", []string{"train", "--config", filepath.Join(tmp, "cfgdir.yaml")}, nil, 2, []string{"cfgdir.yaml", "directory"}},
 		{"missing config", []string{"train", "--config", filepath.Join(tmp, "nope.yaml")}, nil, 2, []string{"nope.yaml", "no such file"}},
 		{"negative batch", []string{"train", "--set", "train.batch_size=-3"}, nil, 2, []string{"--set train.batch_size=-3", "train.batch_size", "must be between"}},
+		{"unknown precision", []string{"train", "--set", "train.precision=fp16"}, nil, 2, []string{"train.precision", "fp16", "fp32 or bf16"}},
 		{"unknown model", []string{"train", "--set", "model=stylegan"}, nil, 2, []string{"model", "stylegan", "dcgan"}},
 		{"unknown --set key", []string{"train", "--set", "train.step=3"}, nil, 2, []string{"unknown key", "train.steps"}},
 		{"--set without =", []string{"train", "--set", "train.steps"}, nil, 2, []string{"key=value"}},

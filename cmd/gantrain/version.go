@@ -41,8 +41,12 @@ func newVersionCmd(s *streams) *cobra.Command {
 			"for this CPU (" + gemm.EnvKernel + "=NAME forces one of them, for comparisons).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fmt.Fprintf(s.Out, "gantrain %s\n%s %s/%s, %d CPUs\nBLAS: %s\nGEMM kernels: %s\n",
-				version(), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), blas.Name(), blas.GEMMKernels())
+			bf16 := "available (train.precision: bf16)"
+			if err := blas.CheckBF16(); err != nil {
+				bf16 = "not available: " + err.Error()
+			}
+			fmt.Fprintf(s.Out, "gantrain %s\n%s %s/%s, %d CPUs\nBLAS: %s\nGEMM kernels: %s\nbf16 products: %s\n",
+				version(), runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), blas.Name(), blas.GEMMKernels(), bf16)
 			return nil
 		},
 	}

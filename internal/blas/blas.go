@@ -109,6 +109,10 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	flops.Add(2 * int64(m) * int64(n) * int64(k))
+	impl := impl
+	if bf16On.Load() {
+		impl = bf16Impl
+	}
 	if !recording.Load() {
 		sgemmOn(impl, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -205,6 +209,9 @@ func Engines() []Engine {
 			out = append(out, Engine{"gantrain-" + k.Name, im})
 		}
 	}
+	if im, err := gemm.BF16(); err == nil {
+		out = append(out, Engine{"gantrain-bf16", im})
+	}
 	out = append(out, Engine{"gonum", gonum.Implementation{}})
 	if openblasEngine != nil {
 		out = append(out, Engine{"openblas", openblasEngine})
@@ -235,7 +242,7 @@ func sgemmOn(impl sgemmer, transA, transB bool, m, n, k int, alpha float32, a []
 		}
 		// Blocks of C take the blocked path, as the whole product does,
 		// even where a block's own shape would take the dot-product one.
-		impl = g.Blocked()
+		impl = g.BlockedFor(m, n, k)
 	}
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if transA {
@@ -265,4 +272,35 @@ func sgemmOn(impl sgemmer, transA, transB bool, m, n, k int, alpha float32, a []
 		}
 		impl.Sgemm(ta, tb, m, hi-lo, k, alpha, a, lda, bb, ldb, beta, c[lo:], ldc)
 	})
+}
+
+// bf16Impl is gantrain's GEMM with the bf16 kernel while bf16On is set.
+var (
+	bf16Impl sgemmer
+	bf16On   atomic.Bool
+)
+
+// CheckBF16 reports why bf16 products cannot run here (nil: they can):
+// they need gantrain's GEMM as the engine and a CPU with AVX512_BF16.
+func CheckBF16() error {
+	if _, ok := impl.(gemm.Implementation); !ok {
+		return fmt.Errorf("bf16 needs gantrain's GEMM, and this build's engine is %s", name)
+	}
+	_, err := gemm.BF16()
+	return err
+}
+
+// BF16 makes every Sgemm until the returned function is called use the
+// bf16 kernel where it pays (gemm.BF16): operands rounded to bfloat16,
+// products summed in float32. It panics where CheckBF16 fails. Calls do
+// not nest and the setting is process-wide: the trainer turns it on for
+// its steps only, so sampling and evaluation stay float32.
+func BF16() (off func()) {
+	if err := CheckBF16(); err != nil {
+		panic("blas: " + err.Error())
+	}
+	b, _ := gemm.BF16()
+	bf16Impl = b
+	bf16On.Store(true)
+	return func() { bf16On.Store(false) }
 }

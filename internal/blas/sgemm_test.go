@@ -500,3 +500,81 @@ func TestRecord(t *testing.T) {
 		t.Errorf("a new record kept %v", got)
 	}
 }
+
+// TestBF16SplitBitwise checks that with BF16 on, blas.Sgemm's blocks over
+// goroutines give exactly one bf16 call's result, also where a block is
+// smaller than the bf16 kernel's least m or n (the whole product's shape
+// decides, gemm.Implementation.BlockedFor), and that products bf16 leaves
+// alone (a matrix-vector product, the dot-product path) are the float32
+// engine's bits.
+func TestBF16SplitBitwise(t *testing.T) {
+	if err := CheckBF16(); err != nil {
+		t.Skipf("not run: %v", err)
+	}
+	whole, err := gemm.BF16()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, savedThreads, savedProcs := impl, parallel.Threads(), runtime.GOMAXPROCS(0)
+	defer func() {
+		impl = saved
+		parallel.SetThreads(savedThreads)
+		runtime.GOMAXPROCS(savedProcs)
+	}()
+	off := BF16()
+	defer off()
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, s := range []struct {
+		m, n, k int
+		f32     bool // float32 bits expected
+	}{
+		{60, 90, 64, false},  // column blocks of 45 and fewer: below bf16's least n
+		{97, 50, 100, false}, // row blocks below its least m
+		{128, 1568, 1024, false},
+		{1, 200, 3000, true},  // matrix-vector
+		{64, 16, 12544, true}, // the dot-product path (NT)
+	} {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				lda, ldb := s.k, s.n
+				if tA {
+					lda = s.m
+				}
+				if tB {
+					ldb = s.k
+				}
+				a, b := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
+				c0 := randSlice(rng, s.m*s.n)
+				want := append([]float32(nil), c0...)
+				ref := sgemmer(whole)
+				if s.f32 {
+					ref = gemm.Implementation{}
+				}
+				ref.Sgemm(tr(tA), tr(tB), s.m, s.n, s.k, 0.7, a, lda, b, ldb, 0.3, want, s.n)
+				for _, threads := range []int{1, 2, 3, 7} {
+					parallel.SetThreads(threads)
+					got := append([]float32(nil), c0...)
+					Sgemm(tA, tB, s.m, s.n, s.k, 0.7, a, lda, b, ldb, 0.3, got, s.n)
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%dx%dx%d tA=%v tB=%v threads=%d: C[%d] = %g, single call %g",
+								s.m, s.n, s.k, tA, tB, threads, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+	// Off again: the float32 engine.
+	off()
+	c := make([]float32, 64*64)
+	c32 := make([]float32, 64*64)
+	a, b := randSlice(rng, 64*64), randSlice(rng, 64*64)
+	Sgemm(false, false, 64, 64, 64, 1, a, 64, b, 64, 0, c, 64)
+	gemm.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, 64, 64, 64, 1, a, 64, b, 64, 0, c32, 64)
+	for i := range c {
+		if c[i] != c32[i] {
+			t.Fatalf("after off(): C[%d] = %g, float32 %g", i, c[i], c32[i])
+		}
+	}
+}

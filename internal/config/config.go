@@ -127,6 +127,11 @@ type Train struct {
 	NCritic int `mapstructure:"n_critic" yaml:"n_critic" json:"n_critic"`
 	// Threads for the arithmetic; 0 means all cores.
 	Threads int `mapstructure:"threads" yaml:"threads" json:"threads"`
+	// Precision of the training steps' matrix products: fp32, or bf16
+	// (operands rounded to bfloat16, products summed in float32, weights
+	// and everything else float32; needs a CPU with AVX512_BF16 and
+	// gantrain's GEMM). Sampling and evaluation stay fp32.
+	Precision string `mapstructure:"precision" yaml:"precision" json:"precision"`
 	// LogEvery is the number of steps between metrics lines.
 	LogEvery int `mapstructure:"log_every" yaml:"log_every" json:"log_every"`
 	// SupervisedOnly trains the sgan's discriminator on the labelled
@@ -226,7 +231,7 @@ func Default() Config {
 		LatentDim: 100,
 		Width:     64,
 		Data:      Data{Name: "mnist", Background: "white"},
-		Train:     Train{BatchSize: 64, Epochs: 5, NCritic: 1, LogEvery: 10},
+		Train:     Train{BatchSize: 64, Epochs: 5, NCritic: 1, LogEvery: 10, Precision: "fp32"},
 		Optim:     Optim{G: adam, D: adam},
 		WGAN:      WGAN{Clip: 0.01, GPLambda: 10},
 		SGAN:      SGAN{GLoss: "feature_matching"},
@@ -301,6 +306,9 @@ func (c *Config) Validate() error {
 	}
 	if t.Threads < 0 || t.Threads > 1024 {
 		bad("train.threads", "must be between 0 (all cores) and 1024, got %d", t.Threads)
+	}
+	if t.Precision != "fp32" && t.Precision != "bf16" {
+		bad("train.precision", "must be fp32 or bf16, got %q", t.Precision)
 	}
 	if t.EMA != 0 && !(t.EMA > 0 && t.EMA < 1) {
 		bad("train.ema", "must be 0 (off) or in (0, 1), e.g. 0.999, got %g", t.EMA)

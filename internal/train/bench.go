@@ -25,10 +25,12 @@ type BenchResult struct {
 	Model   string `json:"model"`
 	BLAS    string `json:"blas"`
 	Threads int    `json:"threads"`
-	Batch   int    `json:"batch"`
-	NCritic int    `json:"n_critic"`
-	Data    string `json:"data"`
-	Iters   int    `json:"iters"`
+	// Precision is train.precision: fp32 or bf16.
+	Precision string `json:"precision"`
+	Batch     int    `json:"batch"`
+	NCritic   int    `json:"n_critic"`
+	Data      string `json:"data"`
+	Iters     int    `json:"iters"`
 	// ImgsPerSec counts real images: batch × n_critic per iteration.
 	ImgsPerSec float64 `json:"imgs_per_s"`
 	MsPerIter  float64 `json:"ms_per_iter"`
@@ -156,7 +158,7 @@ func Bench(cfg config.Config, ds *data.Dataset, iters, warmup int, profile io.Wr
 	flops := float64(blas.Flops() - f0)
 	nimg := float64(iters * b * cfg.Train.NCritic)
 	return &BenchResult{
-		Model: cfg.Model, BLAS: blas.Name(), Threads: parallel.Threads(), Batch: b, NCritic: cfg.Train.NCritic,
+		Model: cfg.Model, BLAS: blas.Name(), Threads: parallel.Threads(), Precision: cfg.Train.Precision, Batch: b, NCritic: cfg.Train.NCritic,
 		Data: source, Iters: iters,
 		ImgsPerSec:     round(nimg/el.Seconds(), 1),
 		MsPerIter:      round(el.Seconds()*1000/float64(iters), 2),
@@ -194,6 +196,6 @@ func PeakRSS() float64 {
 
 // String formats the result for humans.
 func (r *BenchResult) String() string {
-	return fmt.Sprintf("%s, batch %d, %d threads: %.0f real images/s, %.1f ms per iteration (D %.1f, G %.1f; matrix products %.1f), %.1f GFLOP/s, peak RSS %.0f MB",
-		r.Model, r.Batch, r.Threads, r.ImgsPerSec, r.MsPerIter, r.MsD, r.MsG, r.GEMMMsPerIter, r.GFLOPs, r.PeakRSSMB)
+	return fmt.Sprintf("%s, batch %d, %d threads, %s: %.0f real images/s, %.1f ms per iteration (D %.1f, G %.1f; matrix products %.1f), %.1f GFLOP/s, peak RSS %.0f MB",
+		r.Model, r.Batch, r.Threads, r.Precision, r.ImgsPerSec, r.MsPerIter, r.MsD, r.MsG, r.GEMMMsPerIter, r.GFLOPs, r.PeakRSSMB)
 }

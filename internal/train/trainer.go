@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gantrain/gantrain/internal/blas"
 	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/kernels"
 	"github.com/gantrain/gantrain/internal/losses"
@@ -87,6 +88,7 @@ type Trainer struct {
 	augReal, augFake, augG *nn.DiffAugment
 
 	Noise *rng.RNG
+	bf16  bool // train.precision: bf16 for the steps' matrix products
 	// Time spent in D steps (with their generator passes) and G steps.
 	TimeD, TimeG time.Duration
 }
@@ -107,7 +109,12 @@ func NewTrainer(cfg config.Config, model *models.GAN, noise *rng.RNG, opts ...Op
 		f(&o)
 	}
 	b := cfg.Train.BatchSize
-	t := &Trainer{Model: model, Batch: b, NCritic: cfg.Train.NCritic, Noise: noise}
+	t := &Trainer{Model: model, Batch: b, NCritic: cfg.Train.NCritic, Noise: noise, bf16: cfg.Train.Precision == "bf16"}
+	if t.bf16 {
+		if err := blas.CheckBF16(); err != nil {
+			return nil, fmt.Errorf("train.precision: bf16: %v", err)
+		}
+	}
 	if model.Loss == models.Wasserstein && !model.GP {
 		t.clip = float32(cfg.WGAN.Clip)
 	}
@@ -290,6 +297,9 @@ func (t *Trainer) drawEps() {
 
 // Step runs one training iteration. next loads a real batch (with SetBatch).
 func (t *Trainer) Step(next func() error) error {
+	if t.bf16 {
+		defer blas.BF16()()
+	}
 	if t.Model.Loss == models.SemiSupervised {
 		return t.stepSGAN(next)
 	}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gantrain against its PyTorch peer on a DCGAN, back to back: each round
-# runs `gantrain bench` and the peer in each PyTorch setting once, for 1 and
-# 2 threads; prints the medians (real images/s over the timed iterations,
+# runs `gantrain bench` (and, on CPUs with AVX512_BF16, the same with
+# train.precision: bf16) and the peer in each PyTorch setting once, for 1
+# and 2 threads; prints the medians (real images/s over the timed iterations,
 # wall time) and gantrain's ratio to PyTorch's best fp32 and best bf16
 # setting. size 28: the MNIST DCGAN (configs/dcgan-paper.yaml); 32 or 64: the RGB
 # pytorch/examples DCGAN of configs/emoji-dcgan.yaml (data.size 32 or 64;
@@ -38,11 +39,16 @@ make -s build BIN="$out/gantrain" >/dev/null
 echo "DCGAN at $size px; CPU: $(lscpu | sed -n 's/^Model name: *//p'); $("$out/gantrain" version | sed -n 's/^BLAS: //p')"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 settings=(gantrain fp32 fp32-shared bf16 bf16-shared)
+# gantrain-bf16 (train.precision: bf16) where this CPU has AVX512_BF16.
+if "$out/gantrain" version | grep -q '^bf16 products: available'; then
+	settings+=(gantrain-bf16)
+fi
 run() { # setting threads -> images/s
 	local s=$1 th=$2 flags=()
 	case $s in
-	gantrain)
-		"$out/gantrain" bench "${bench[@]}" --set train.threads="$th" --iters "$iters" --warmup 2 2>/dev/null |
+	gantrain | gantrain-bf16)
+		[ "$s" = gantrain-bf16 ] && flags+=(--set train.precision=bf16)
+		"$out/gantrain" bench "${bench[@]}" --set train.threads="$th" "${flags[@]}" --iters "$iters" --warmup 2 2>/dev/null |
 			sed 's/.*"imgs_per_s":\([0-9.]*\).*/\1/'
 		return ;;
 	*-shared) flags+=(--shared-fake) ;;
@@ -69,5 +75,10 @@ for th in 1 2; do
 	awk -v g="${med[gantrain]}" -v a="${med[fp32]}" -v b="${med[fp32-shared]}" -v c="${med[bf16]}" -v d="${med[bf16-shared]}" 'BEGIN{
 		f = a > b ? a : b; h = c > d ? c : d
 		printf "  gantrain / PyTorch best fp32: %.2f×   / PyTorch best bf16: %.2f×\n", g / f, g / h }'
+	if [ -n "${med[gantrain-bf16]:-}" ]; then
+		awk -v g="${med[gantrain-bf16]}" -v c="${med[bf16]}" -v d="${med[bf16-shared]}" -v f="${med[gantrain]}" 'BEGIN{
+			h = c > d ? c : d
+			printf "  gantrain bf16 / PyTorch best bf16: %.2f×   / gantrain fp32: %.2f×\n", g / h, g / f }'
+	fi
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

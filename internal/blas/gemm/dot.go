@@ -52,7 +52,7 @@ const (
 // blocked path (Sgemm). It depends on the shape and the kernel's having
 // the path (both assembly kernels do), nothing else.
 func (impl Implementation) Segments(transA, transB bool, m, n, k int) int {
-	if impl.kernel().dotTile(m, n) == nil || transA || !transB || k < dotMinK || m*n > dotMaxC ||
+	if impl.kernel().float32().dotTile(m, n) == nil || transA || !transB || k < dotMinK || m*n > dotMaxC ||
 		m%dotQuantumM != 0 || n%dotQuantumN != 0 {
 		return 0
 	}
@@ -77,6 +77,15 @@ func (impl Implementation) Blocked() Implementation {
 	return impl
 }
 
+// BlockedFor is Blocked for the blocks of an m×n×k product: its kernel is
+// the one the whole product takes (microKernel.For), whatever the blocks'
+// own shapes, so that a bf16 Implementation gives the same bits at any
+// thread count.
+func (impl Implementation) BlockedFor(m, n, k int) Implementation {
+	impl.k = impl.kernel().For(m, n, k)
+	return impl.Blocked()
+}
+
 func (impl Implementation) kernel() *microKernel {
 	if impl.k == nil {
 		return active
@@ -95,7 +104,7 @@ func segment(s, segs, k int) (lo, hi int) {
 // A[i][p]·B[j][p] over segment s of segs of k (A m×k, B n×k, row-major),
 // for a shape Segments accepted with segs.
 func (impl Implementation) sgemmSegment(s, segs, m, n, k int, a []float32, lda int, b []float32, ldb int, dst []float32) {
-	d := impl.kernel().dotTile(m, n)
+	d := impl.kernel().float32().dotTile(m, n)
 	if d == nil || s < 0 || s >= segs {
 		panic("gemm: sgemmSegment on a shape Segments refused")
 	}

@@ -26,6 +26,8 @@ type microKernel struct {
 	runs                 bool         // the CPU (and OS) can run it
 	why                  string       // why not, when !runs
 	direct               bool         // fn takes any ldb ≥ nr, not only nr
+	bf16                 bool         // fn runs over bf16 pair panels (bf16.go)
+	f32                  *microKernel // with bf16: the float32 kernel for the products bf16 does not pay on
 	dot                  []*dotKernel // tiles of the k-split dot-product path (dot.go), widest first; none: no such path
 	fn                   func(kc int, a, b, c []float32, ldc, ldb int, alpha, beta float32)
 	// row64, if set, computes row 0 of fn's tile over 64 columns, bit for
@@ -143,3 +145,31 @@ func (k *microKernel) runDirect(kc int, a, b, c []float32, ldc, ldb int, alpha, 
 	_ = c[(k.mr-1)*ldc+k.nr-1]
 	k.fn(kc, a, b, c, ldc, ldb, alpha, beta)
 }
+
+// For returns the kernel that computes an m×n×k product on the blocked
+// path: k itself, or for a bf16 kernel its float32 twin where bf16 does
+// not pay. bf16 halves the multiply-adds and costs a conversion of both
+// operands as they are packed, so a product that reads each operand
+// element only a few times (a matrix-vector product, an outer product, a
+// short k) stays float32. So do the products of the dot-product path
+// (Segments).
+func (k *microKernel) For(m, n, depth int) *microKernel {
+	if k.bf16 && (m < bf16MinMN || n < bf16MinMN || depth < bf16MinK) {
+		return k.f32
+	}
+	return k
+}
+
+// float32 is k, or a bf16 kernel's float32 twin.
+func (k *microKernel) float32() *microKernel {
+	if k.bf16 {
+		return k.f32
+	}
+	return k
+}
+
+// The least m, n and k that a bf16 kernel computes (For).
+const (
+	bf16MinMN = 48
+	bf16MinK  = 32
+)

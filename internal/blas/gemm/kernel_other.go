@@ -19,3 +19,10 @@ func transposeRows8(d []float32, stride int, s []float32, lds, kc int) {
 const haveTranspose8x8 = false
 
 func copyPanels(dst *float32, dstStep int, src *float32, panels, nr int) { panic("unreachable") }
+
+// bf16Kernel: none without assembly.
+var bf16Kernel *microKernel
+
+func pairSteps(d, s []float32, w, pairs int) int { return 0 }
+
+func pairRows(d []float32, step int, e, o []float32, panels int) int { return 0 }

@@ -48,6 +48,7 @@ const kcMax = 256
 // workspace holds the pack buffers of one goroutine's call.
 type workspace struct {
 	a, b, t []float32 // packed A, packed B, an edge tile of C
+	fa, fb  []float32 // for bf16: A, and one panel of a transposed B, packed as float32 before pairing
 }
 
 var workspaces = sync.Pool{New: func() any { return new(workspace) }}
@@ -112,7 +113,11 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 			return
 		}
 	}
-	sgemm(impl.kernel(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	kern := impl.kernel()
+	if !impl.blockedOnly {
+		kern = kern.For(m, n, k) // a block's kernel is its product's (BlockedFor)
+	}
+	sgemm(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func checkTrans(t blas.Transpose) bool {
@@ -229,11 +234,19 @@ func blocked(kern *microKernel, ct, transA, transB bool, m, n, k int, alpha floa
 
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
-	ws.a = grow(ws.a, mc0*kc0)
+	// A bf16 kernel's panels hold pairs of steps: kc steps, ceil(kc/2)
+	// slots (bf16.go). They are packed as float32 first (fa, fb).
+	slots := kc0
+	if kern.bf16 {
+		slots = (kc0 + 1) / 2
+		ws.fa = grow(ws.fa, mc0*kc0)
+		ws.fb = grow(ws.fb, nr*kc0)
+	}
+	ws.a = grow(ws.a, mc0*slots)
 	if direct {
-		ws.b = grow(ws.b, nr*kc0)
+		ws.b = grow(ws.b, nr*slots)
 	} else {
-		ws.b = grow(ws.b, roundUp(min(nc0, n), nr)*kc0)
+		ws.b = grow(ws.b, roundUp(min(nc0, n), nr)*slots)
 	}
 	ws.t = grow(ws.t, mr*nr)
 
@@ -246,19 +259,38 @@ func blocked(kern *microKernel, ct, transA, transB bool, m, n, k int, alpha floa
 				bet = 1
 			}
 			bb := bBlock{packed: ws.b}
-			if direct {
+			switch {
+			case direct:
 				bb = bBlock{src: b, ld: ldb, pc: pc, jc: jc, packed: ws.b}
-			} else {
+			case kern.bf16 && !transB:
+				packBPairs(nr, b, ldb, pc, kc, jc, nc, ws.b)
+			case kern.bf16:
+				// A panel at a time, so that the float32 copy stays in cache.
+				kc2 := (kc + 1) / 2
+				for jr := 0; jr < nc; jr += nr {
+					packB(nr, true, b, ldb, pc, kc, jc+jr, min(nr, nc-jr), ws.fb)
+					pairPanels(ws.b[jr*kc2:], ws.fb, nr, kc, 1)
+				}
+			default:
 				packB(nr, transB, b, ldb, pc, kc, jc, nc, ws.b)
+			}
+			ks := kc // the kernel's steps
+			if kern.bf16 {
+				ks = (kc + 1) / 2
 			}
 			for ic := 0; ic < m; ic += mc0 {
 				mc := min(mc0, m-ic)
-				packA(mr, transA, a, lda, ic, mc, pc, kc, ws.a)
+				if kern.bf16 {
+					packA(mr, transA, a, lda, ic, mc, pc, kc, ws.fa)
+					pairPanels(ws.a, ws.fa, mr, kc, ceilDiv(mc, mr))
+				} else {
+					packA(mr, transA, a, lda, ic, mc, pc, kc, ws.a)
+				}
 				cc := c[ic*ldc+jc:]
 				if ct {
 					cc = c[jc*ldc+ic:]
 				}
-				macroKernel(kern, ct, mc, nc, kc, alpha, ws.a, bb, bet, cc, ldc, ws.t)
+				macroKernel(kern, ct, mc, nc, ks, alpha, ws.a, bb, bet, cc, ldc, ws.t)
 			}
 		}
 	}
