@@ -241,3 +241,31 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// train.precision: bf16 where it cannot run (made so here by forcing the
+// generic kernel, as on a CPU without AVX-512) is refused before anything
+// is written: exit 2, one line naming the key and the reason, and no
+// output directory.
+func TestBF16RefusedWhereItCannotRun(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(exe, "train", "--set", "train.precision=bf16", "--set", "output.dir="+out, "--set", "train.steps=2")
+	cmd.Env = append(os.Environ(), childEnv+"=1", "GEMM_KERNEL=generic")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	msg := strings.TrimSpace(stderr.String())
+	if code := exitCodeOf(err); code != 2 {
+		t.Fatalf("exit %d, want 2 (stderr %q)", code, msg)
+	}
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, "train.precision: bf16 cannot run here") {
+		t.Fatalf("stderr %q: want one line naming train.precision: bf16 and why", msg)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("%s was created (stat: %v)", out, err)
+	}
+	t.Log(msg)
+}

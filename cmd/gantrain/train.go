@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gantrain/gantrain/internal/blas"
 	"github.com/gantrain/gantrain/internal/checkpoint"
 	"github.com/gantrain/gantrain/internal/classifier"
 	"github.com/gantrain/gantrain/internal/config"
@@ -372,6 +373,11 @@ func loadData(cfg *config.Config, s *streams) (*data.Dataset, error) {
 // checkTrainable refuses, before anything is written, data the model cannot
 // train on (models.Sizes; conditional models need labels).
 func checkTrainable(cfg config.Config, ds *data.Dataset) error {
+	if cfg.Train.Precision == "bf16" {
+		if err := blas.CheckBF16(); err != nil {
+			return usagef("train.precision: bf16 cannot run here: %v", err)
+		}
+	}
 	model, err := models.ForConfig(cfg, ds.NumClasses(), rng.New(cfg.Seed, gen.WeightsStream))
 	if err != nil {
 		hint := ""

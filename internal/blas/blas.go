@@ -111,7 +111,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	flops.Add(2 * int64(m) * int64(n) * int64(k))
 	impl := impl
 	if bf16On.Load() {
-		impl = bf16Impl
+		impl, _ = bf16Engine()
 	}
 	if !recording.Load() {
 		sgemmOn(impl, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -274,19 +274,26 @@ func sgemmOn(impl sgemmer, transA, transB bool, m, n, k int, alpha float32, a []
 	})
 }
 
-// bf16Impl is gantrain's GEMM with the bf16 kernel while bf16On is set.
-var (
-	bf16Impl sgemmer
-	bf16On   atomic.Bool
-)
+// bf16On makes Sgemm use bf16Engine's Implementation.
+var bf16On atomic.Bool
 
-// CheckBF16 reports why bf16 products cannot run here (nil: they can):
-// they need gantrain's GEMM as the engine and a CPU with AVX512_BF16.
-func CheckBF16() error {
+// bf16Engine is gantrain's GEMM with the bf16 kernel, or why it cannot
+// run here: it needs gantrain's GEMM as the engine (decided after
+// openblas.go's init) and the CPU's AVX512_BF16.
+var bf16Engine = sync.OnceValues(func() (sgemmer, error) {
 	if _, ok := impl.(gemm.Implementation); !ok {
-		return fmt.Errorf("bf16 needs gantrain's GEMM, and this build's engine is %s", name)
+		return nil, fmt.Errorf("bf16 needs gantrain's GEMM, and this build's engine is %s", name)
 	}
-	_, err := gemm.BF16()
+	b, err := gemm.BF16()
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+})
+
+// CheckBF16 reports why bf16 products cannot run here (nil: they can).
+func CheckBF16() error {
+	_, err := bf16Engine()
 	return err
 }
 
@@ -294,13 +301,12 @@ func CheckBF16() error {
 // bf16 kernel where it pays (gemm.BF16): operands rounded to bfloat16,
 // products summed in float32. It panics where CheckBF16 fails. Calls do
 // not nest and the setting is process-wide: the trainer turns it on for
-// its steps only, so sampling and evaluation stay float32.
+// its steps only (nothing else multiplies while a step runs), so
+// sampling and evaluation stay float32.
 func BF16() (off func()) {
 	if err := CheckBF16(); err != nil {
 		panic("blas: " + err.Error())
 	}
-	b, _ := gemm.BF16()
-	bf16Impl = b
 	bf16On.Store(true)
 	return func() { bf16On.Store(false) }
 }

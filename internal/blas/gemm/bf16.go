@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"errors"
+	"fmt"
 	"math"
 )
 
@@ -73,6 +74,9 @@ func BF16() (Implementation, error) {
 		return Implementation{}, errNoBF16Build
 	case !bf16Kernel.runs:
 		return Implementation{}, errors.New(bf16Kernel.why)
+	case forced && active.name != "avx512":
+		// Forcing another kernel stands in for a CPU without AVX-512.
+		return Implementation{}, fmt.Errorf("%s=%s forces the %s kernel, and bf16 needs the AVX-512 one", EnvKernel, active.name, active.desc)
 	}
 	return Implementation{k: bf16Kernel}, nil
 }

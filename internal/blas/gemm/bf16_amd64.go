@@ -73,7 +73,9 @@ func pairSteps(d, s []float32, w, pairs int) int {
 	return 0
 }
 
-func init() { bf16Kernel.f32 = kernels[0] } // the AVX-512 kernel
+// The products bf16 leaves to float32 run on the AVX-512 kernel (BF16
+// refuses to run when GEMM_KERNEL forces another).
+func init() { bf16Kernel.f32 = kernels[0] }
 
 //go:noescape
 func bf16PairRows32(dst *float32, dstStep int, e, o *float32, panels int, idx *uint16)
