@@ -9,6 +9,7 @@ import (
 
 	"github.com/gantrain/gantrain/internal/config"
 	"github.com/gantrain/gantrain/internal/parallel"
+	"github.com/gantrain/gantrain/internal/simd"
 )
 
 // Optimizer updates parameters in place from their gradients and then sets
@@ -89,21 +90,15 @@ func (a *Adam) Step(params, grads [][]float32) error {
 	a.t++
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.t))
 	bc2 := 1 - math.Pow(a.Beta2, float64(a.t))
-	stepSize := float32(a.LR / bc1)
-	bc2sqrt := float32(math.Sqrt(bc2))
 	b1, b2 := float32(a.Beta1), float32(a.Beta2)
-	eps := float32(a.Eps)
+	k := simd.AdamConsts{
+		C1: 1 - b1, B2: b2, C2: 1 - b2, // in float32, as torch's lerp_ and mul_
+		StepSize: float32(a.LR / bc1), BC2Sqrt: float32(math.Sqrt(bc2)), Eps: float32(a.Eps),
+	}
 	for i := range params {
 		p, g, m, v := params[i], grads[i], a.m[i], a.v[i]
 		parallel.For(len(p), chunk, func(lo, hi int) {
-			for j := lo; j < hi; j++ {
-				gj := g[j]
-				m[j] += (gj - m[j]) * (1 - b1) // torch's lerp_
-				v[j] = v[j]*b2 + (1-b2)*gj*gj
-				denom := float32(math.Sqrt(float64(v[j])))/bc2sqrt + eps
-				p[j] -= stepSize * m[j] / denom
-				g[j] = 0
-			}
+			simd.Adam(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], k)
 		})
 	}
 	return nil

@@ -21,3 +21,8 @@ func affineActAVX2(xs, ys *float32, n int, a, b float32, act int, slope float32)
 //
 //go:noescape
 func actGradAVX2(y, dy, out *float32, n int, act int, slope float32)
+
+// adamAVX2 is adamGo on n elements, n a positive multiple of 8.
+//
+//go:noescape
+func adamAVX2(pp, gg, mm, vv *float32, n int, k *AdamConsts)

@@ -11,3 +11,5 @@ func affineActAVX2(xs, ys *float32, n int, a, b float32, act int, slope float32)
 }
 
 func actGradAVX2(y, dy, out *float32, n int, act int, slope float32) { panic("unreachable") }
+
+func adamAVX2(p, g, m, v *float32, n int, k *AdamConsts) { panic("unreachable") }
