@@ -385,15 +385,7 @@ func TestSgemmSplitBitwise(t *testing.T) {
 			}
 			for _, tA := range []bool{false, true} {
 				for _, tB := range []bool{false, true} {
-					lda, ldb := s.k, s.n
-					if tA {
-						lda = s.m
-					}
-					if tB {
-						ldb = s.k
-					}
-					a, b := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
-					c0 := randSlice(rng, s.m*s.n)
+					a, lda, b, ldb, c0 := operands(rng, s.m, s.n, s.k, tA, tB)
 					want := append([]float32(nil), c0...)
 					e.e.Sgemm(tr(tA), tr(tB), s.m, s.n, s.k, 0.7, a, lda, b, ldb, 0.3, want, s.n)
 					for _, threads := range []int{2, 3, 7} {
@@ -536,15 +528,7 @@ func TestBF16SplitBitwise(t *testing.T) {
 	} {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
-				lda, ldb := s.k, s.n
-				if tA {
-					lda = s.m
-				}
-				if tB {
-					ldb = s.k
-				}
-				a, b := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n)
-				c0 := randSlice(rng, s.m*s.n)
+				a, lda, b, ldb, c0 := operands(rng, s.m, s.n, s.k, tA, tB)
 				want := append([]float32(nil), c0...)
 				ref := sgemmer(whole)
 				if s.f32 {
@@ -577,4 +561,17 @@ func TestBF16SplitBitwise(t *testing.T) {
 			t.Fatalf("after off(): C[%d] = %g, float32 %g", i, c[i], c32[i])
 		}
 	}
+}
+
+// operands returns random A (op(A) m×k), B (op(B) k×n) and C (m×n, ldc =
+// n) with the leading dimensions of packed row-major storage.
+func operands(rng *rand.Rand, m, n, k int, tA, tB bool) (a []float32, lda int, b []float32, ldb int, c []float32) {
+	lda, ldb = k, n
+	if tA {
+		lda = m
+	}
+	if tB {
+		ldb = k
+	}
+	return randSlice(rng, m*k), lda, randSlice(rng, k*n), ldb, randSlice(rng, m*n)
 }
