@@ -157,7 +157,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 
-	fmt.Fprintf(o.ErrOut, "gantrain: training %s on %s (%d images) into %s\n", cfg.Model, o.Data.Source, o.Data.N, o.RunDir)
+	precision := ""
+	if cfg.Train.Precision == "bf16" {
+		precision = " with bf16 matrix products"
+	}
+	fmt.Fprintf(o.ErrOut, "gantrain: training %s%s on %s (%d images) into %s\n", cfg.Model, precision, o.Data.Source, o.Data.N, o.RunDir)
 	if o.Resume != nil {
 		fmt.Fprintf(o.ErrOut, "gantrain: resuming from %s (step %d)\n", o.Resume.Dir, step)
 		if w := threadWarning(o.Resume.State.Threads, parallel.Threads(), blas.Name()); w != "" {
