@@ -107,15 +107,13 @@ func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	if !impl.blockedOnly {
+	kern := impl.kernel()
+	if !impl.blockedOnly { // a block's path and kernel are its product's (BlockedFor)
 		if segs := impl.Segments(transA, transB, m, n, k); segs > 0 {
 			impl.SgemmSplit(nil, segs, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 			return
 		}
-	}
-	kern := impl.kernel()
-	if !impl.blockedOnly {
-		kern = kern.For(m, n, k) // a block's kernel is its product's (BlockedFor)
+		kern = kern.For(m, n, k)
 	}
 	sgemm(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
@@ -258,6 +256,10 @@ func blocked(kern *microKernel, ct, transA, transB bool, m, n, k int, alpha floa
 			if pc > 0 {
 				bet = 1
 			}
+			ks := kc // the kernel's steps: slots of pairs for bf16
+			if kern.bf16 {
+				ks = (kc + 1) / 2
+			}
 			bb := bBlock{packed: ws.b}
 			switch {
 			case direct:
@@ -266,17 +268,12 @@ func blocked(kern *microKernel, ct, transA, transB bool, m, n, k int, alpha floa
 				packBPairs(nr, b, ldb, pc, kc, jc, nc, ws.b)
 			case kern.bf16:
 				// A panel at a time, so that the float32 copy stays in cache.
-				kc2 := (kc + 1) / 2
 				for jr := 0; jr < nc; jr += nr {
 					packB(nr, true, b, ldb, pc, kc, jc+jr, min(nr, nc-jr), ws.fb)
-					pairPanels(ws.b[jr*kc2:], ws.fb, nr, kc, 1)
+					pairPanels(ws.b[jr*ks:], ws.fb, nr, kc, 1)
 				}
 			default:
 				packB(nr, transB, b, ldb, pc, kc, jc, nc, ws.b)
-			}
-			ks := kc // the kernel's steps
-			if kern.bf16 {
-				ks = (kc + 1) / 2
 			}
 			for ic := 0; ic < m; ic += mc0 {
 				mc := min(mc0, m-ic)
