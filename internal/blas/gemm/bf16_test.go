@@ -157,13 +157,7 @@ func TestBF16Sgemm(t *testing.T) {
 			for _, ab := range [][2]float32{{1, 0}, {0.7, 0.3}} {
 				alpha, beta := ab[0], ab[1]
 				ldc := s.n + 1
-				c := randSlice(rng, s.m*ldc)
-				for i := range c {
-					if i%ldc >= s.n || beta == 0 {
-						c[i] = float32(math.NaN())
-					}
-				}
-				c0 := append([]float32(nil), c...)
+				c, c0 := sentinelC(rng, s.m, s.n, ldc, beta)
 				impl.Sgemm(tr(transA), tr(transB), s.m, s.n, s.k, alpha, a, lda, b, ldb, beta, c, ldc)
 				if bf16Kernel.For(s.m, s.n, s.k) != bf16Kernel {
 					c32 := append([]float32(nil), c0...)

@@ -87,13 +87,7 @@ func TestDotSplit(t *testing.T) {
 			for _, ab := range [][2]float32{{1, 0}, {0.7, 0.3}} {
 				alpha, beta := ab[0], ab[1]
 				ldc := s.n + 3
-				c := randSlice(rng, s.m*ldc)
-				for i := range c {
-					if i%ldc >= s.n || beta == 0 {
-						c[i] = float32(math.NaN())
-					}
-				}
-				c0 := append([]float32(nil), c...)
+				c, c0 := sentinelC(rng, s.m, s.n, ldc, beta)
 				impl.Sgemm('N', 'T', s.m, s.n, s.k, alpha, a, s.lda, b, s.ldb, beta, c, ldc)
 				worst := 0.0
 				for i := range s.m {
@@ -132,4 +126,17 @@ func TestDotSplit(t *testing.T) {
 			}
 		}
 	})
+}
+
+// sentinelC returns a random m×n C with leading dimension ldc whose
+// padding columns, and with beta = 0 all of it, hold NaN (a product must
+// neither read nor write them), and a copy of it.
+func sentinelC(rng *rand.Rand, m, n, ldc int, beta float32) (c, c0 []float32) {
+	c = randSlice(rng, m*ldc)
+	for i := range c {
+		if i%ldc >= n || beta == 0 {
+			c[i] = float32(math.NaN())
+		}
+	}
+	return c, append([]float32(nil), c...)
 }
